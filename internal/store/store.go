@@ -1,0 +1,185 @@
+// Package store keeps ticketpager's state in a SQL database through database/sql:
+// an embedded SQLite file by default. Queries use $N placeholders and portable
+// SQL so that one code path serves PostgreSQL too.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Sentinel errors; the API maps them to HTTP statuses in one place.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict") // a unique or foreign key constraint refused the change
+)
+
+// Querier is what both *sql.DB and *sql.Tx offer, so one function serves both.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store holds the database pools. SQLite allows one writer at a time, so writes
+// go through a pool of one connection (River's SQLite driver wants the same),
+// while reads use several connections thanks to WAL.
+type Store struct {
+	write  *sql.DB
+	read   *sql.DB
+	driver string // "sqlite"
+	path   string // the SQLite file
+}
+
+// Open connects to databaseURL: "" or a path or "sqlite:" URL means SQLite.
+// dataDir is where the default SQLite file lives.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+	path, err := sqlitePath(databaseURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	s := &Store{write: write, read: read, driver: "sqlite", path: path}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func sqlitePath(databaseURL, dataDir string) (string, error) {
+	switch {
+	case databaseURL == "":
+		return filepath.Join(dataDir, "ticketpager.db"), nil
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return "", errors.New("database URL: PostgreSQL is not supported yet; use a SQLite path or sqlite: URL")
+	case strings.HasPrefix(databaseURL, "sqlite:"), strings.HasPrefix(databaseURL, "file:"):
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			return "", fmt.Errorf("database URL: %w", err)
+		}
+		p := u.Opaque
+		if p == "" {
+			p = u.Path
+		}
+		if p == "" {
+			return "", errors.New("database URL: sqlite: URL names no file, e.g. sqlite:./data/ticketpager.db")
+		}
+		return p, nil
+	case strings.Contains(databaseURL, "://"):
+		return "", fmt.Errorf("database URL: unsupported scheme in %q; use a SQLite path or sqlite: URL", redactURL(databaseURL))
+	default:
+		return databaseURL, nil
+	}
+}
+
+// redactURL drops a password from a URL for error messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// DB is the pool that writes (and River's pool).
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Reader is the pool for reads outside a transaction.
+func (s *Store) Reader() Querier { return s.read }
+
+// Driver names the SQL dialect: "sqlite".
+func (s *Store) Driver() string { return s.driver }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Tx runs fn in a write transaction, committing when fn returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns constraint violations into ErrConflict and no rows into ErrNotFound.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "FOREIGN KEY constraint failed") ||
+		strings.Contains(msg, "constraint failed") || strings.Contains(msg, "SQLSTATE 23") {
+		return fmt.Errorf("%w: %s", ErrConflict, msg)
+	}
+	return err
+}
+
+// millis converts a time to the stored unix milliseconds.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := fromMillis(ms.Int64)
+	return &t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/ticketpager/ticketpager/internal/fault"
+	"github.com/ticketpager/ticketpager/internal/store"
+)
+
+type userJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func userView(u store.User) userJSON {
+	return userJSON{ID: u.ID, Name: u.Name, Email: u.Email, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type userInput struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+}
+
+// apply validates the set fields of in onto u.
+func (in userInput) apply(u *store.User) error {
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		if n == "" || len(n) > 200 {
+			return fault.Invalidf("name", "must be 1 to 200 characters")
+		}
+		u.Name = n
+	}
+	if in.Email != nil {
+		addr, err := mail.ParseAddress(strings.TrimSpace(*in.Email))
+		if err != nil || addr.Name != "" || len(addr.Address) > 320 {
+			return fault.Invalidf("email", "must be an email address like ada@example.com")
+		}
+		u.Email = strings.ToLower(addr.Address)
+	}
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil || in.Email == nil {
+		return fault.Invalidf("name", "name and email are required")
+	}
+	u := store.User{CreatedAt: s.Now()}
+	if err := in.apply(&u); err != nil {
+		return err
+	}
+	u, err := s.Store.CreateUser(r.Context(), u)
+	if err != nil {
+		return emailTaken(err)
+	}
+	writeJSON(w, http.StatusCreated, userView(u))
+	return nil
+}
+
+func emailTaken(err error) error {
+	if strings.Contains(err.Error(), "users.email") || strings.Contains(err.Error(), "users_email") {
+		return errorf(http.StatusConflict, "EMAIL_TAKEN", "another user has that email address")
+	}
+	return err
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	users, err := s.Store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, userView(u))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.Store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userView(u))
+	return nil
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in userInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.Store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := in.apply(&u); err != nil {
+		return err
+	}
+	u.UpdatedAt = s.Now()
+	if u, err = s.Store.UpdateUser(r.Context(), u); err != nil {
+		return emailTaken(err)
+	}
+	writeJSON(w, http.StatusOK, userView(u))
+	return nil
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteUser(r.Context(), id); err != nil {
+		if isConflict(err) {
+			return errorf(http.StatusConflict, "USER_IN_USE", "the user is a target of an escalation policy; remove them from its rules first")
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,215 @@
+// Package app wires ticketpager together: config -> store -> services -> job
+// queue -> HTTP server, and shuts them down in order.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/ticketpager/ticketpager/internal/api"
+	"github.com/ticketpager/ticketpager/internal/autotask"
+	"github.com/ticketpager/ticketpager/internal/config"
+	"github.com/ticketpager/ticketpager/internal/inbound"
+	"github.com/ticketpager/ticketpager/internal/incident"
+	"github.com/ticketpager/ticketpager/internal/secret"
+	"github.com/ticketpager/ticketpager/internal/source"
+	"github.com/ticketpager/ticketpager/internal/store"
+)
+
+// App is a wired ticketpager instance.
+type App struct {
+	Config    config.Config
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Store     *store.Store
+	Box       *secret.Box
+	Registry  *prometheus.Registry
+	Autotask  *autotask.Client
+	Sources   *source.Service
+	Incidents *incident.Service
+	Inbound   *inbound.Processor
+	Jobs      *river.Client[*sql.Tx]
+
+	listener net.Listener
+}
+
+// Options tune New for tests and tools.
+type Options struct {
+	Now        func() time.Time // default time.Now
+	HTTPClient *http.Client     // for the Autotask client; default its own
+	Listener   net.Listener     // serve on this instead of Config.Listen
+	Work       bool             // run job workers (serve and demo do; one-shot commands do not)
+}
+
+// New opens the database, migrates it and wires every service.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, o Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a := &App{Config: cfg, Logger: logger, Now: o.Now, Registry: prometheus.NewRegistry(), listener: o.Listener}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	key := cfg.SecretKey
+	if key == "" {
+		var err error
+		if key, err = secret.LoadOrCreateKeyFile(cfg.SecretKeyFile()); err != nil {
+			return nil, err
+		}
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	a.Box = box
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if err := a.Store.Migrate(ctx); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if a.listener == nil && o.Work {
+		if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+	}
+	var addr net.Addr
+	if a.listener != nil {
+		addr = a.listener.Addr()
+	}
+	a.Autotask = autotask.NewClient(autotask.Options{HTTPClient: o.HTTPClient, Now: o.Now, Registerer: a.Registry, Logger: logger})
+	a.Sources = source.NewService(a.Store, box, cfg.PublicURL(addr), o.Now, a.Autotask.Forget)
+	a.Incidents = incident.NewService(a.Store, o.Now)
+	a.Inbound = inbound.NewProcessor(inbound.Config{Store: a.Store, Incidents: a.Incidents, Sources: a.Sources,
+		Autotask: a.Autotask, Now: o.Now, Logger: logger, Registerer: a.Registry, SyncTimeout: cfg.CalloutWait})
+	if a.Jobs, err = a.newJobs(o.Work); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Inbound.SetJobs(a.Jobs)
+	return a, nil
+}
+
+func (a *App) newJobs(work bool) (*river.Client[*sql.Tx], error) {
+	rc := &river.Config{Logger: a.Logger.With("component", "jobs")}
+	if work {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &inbound.RetryWorker{P: a.Inbound})
+		river.AddWorker(workers, &inbound.SweepWorker{P: a.Inbound})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+		rc.FetchPollInterval = 500 * time.Millisecond // SQLite has no LISTEN/NOTIFY: poll
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return inbound.SweepArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
+	}
+	jobs, err := river.NewClient(riversqlite.New(a.Store.DB()), rc)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return jobs, nil
+}
+
+// Addr is the address the server listens on ("" before Serve's listener exists).
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Handler is the HTTP handler, for tests that drive it directly.
+func (a *App) Handler() http.Handler {
+	s := &api.Server{Store: a.Store, Box: a.Box, Sources: a.Sources, Incidents: a.Incidents, Inbound: a.Inbound,
+		Autotask: a.Autotask, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
+	return s.Handler(a.Registry)
+}
+
+// Serve runs the job workers and the HTTP server until ctx is done, then shuts
+// down gracefully: stop accepting, finish requests in flight, stop the workers.
+func (a *App) Serve(ctx context.Context) error {
+	if a.listener == nil {
+		return errors.New("serve: the app was made without a listener (Options.Work)")
+	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.listener) }()
+	a.Logger.Info("ticketpager listening", "address", a.listener.Addr().String(), "database", a.Store.Driver())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	if jerr := a.Jobs.Stop(shutdown); jerr != nil {
+		err = errors.Join(err, fmt.Errorf("stop job workers: %w", jerr))
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	if a.listener != nil {
+		a.listener.Close()
+	}
+	return a.Store.Close()
+}
+
+// CreateToken makes a new API token and returns it; only its hash is stored.
+func (a *App) CreateToken(ctx context.Context, name string) (string, error) {
+	token := secret.NewToken("tp_")
+	if _, err := a.Store.CreateToken(ctx, name, a.Box.LookupHash(token), a.Now()); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// EnsureAdminToken makes sure an admin token exists: the configured one, or on a
+// database with no token at all, a new one printed once to out.
+func (a *App) EnsureAdminToken(ctx context.Context, out io.Writer) error {
+	if t := a.Config.AdminToken; t != "" {
+		_, _, err := a.Store.TokenByHash(ctx, a.Box.LookupHash(t))
+		if errors.Is(err, store.ErrNotFound) {
+			_, err = a.Store.CreateToken(ctx, "admin (TICKETPAGER_ADMIN_TOKEN)", a.Box.LookupHash(t), a.Now())
+		}
+		return err
+	}
+	n, err := a.Store.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := a.CreateToken(ctx, "admin")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nCreated the first admin API token (shown once; keep it safe):\n\n    %s\n\nUse it as: Authorization: Bearer %s\n\n", token, token)
+	return nil
+}

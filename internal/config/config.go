@@ -1,0 +1,67 @@
+// Package config holds ticketpager's settings: each is a flag and a
+// TICKETPAGER_* environment variable (kong reads both from this struct).
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is shared by every command.
+type Config struct {
+	Listen      string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"TICKETPAGER_LISTEN"`
+	DataDir     string        `help:"Folder for the SQLite file and the generated secret key." default:"./data" env:"TICKETPAGER_DATA_DIR" type:"path"`
+	DatabaseURL string        `help:"Database: a SQLite path or sqlite: URL (default: ticketpager.db in the data folder)." env:"TICKETPAGER_DATABASE_URL"`
+	BaseURL     string        `help:"Public URL of this service, used in webhook URLs (default: http:// + listen address)." env:"TICKETPAGER_BASE_URL"`
+	AdminToken  string        `help:"When set, an admin API token with this value exists." env:"TICKETPAGER_ADMIN_TOKEN"`
+	SecretKey   string        `help:"At least 32 characters; the key that encrypts secrets at rest is derived from it (default: a random key kept in the data folder)." env:"TICKETPAGER_SECRET_KEY"`
+	LogLevel    string        `help:"debug, info, warn or error." default:"info" env:"TICKETPAGER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	CalloutWait time.Duration `help:"How long a callout may wait for Autotask's API before it is answered 202 and retried in the background." default:"5s" env:"TICKETPAGER_CALLOUT_WAIT"`
+}
+
+// Validate checks the settings that flags alone cannot.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen address %q: %w (use host:port, e.g. 127.0.0.1:8080)", c.Listen, err)
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q: must be an http or https URL such as https://pager.example.com", c.BaseURL)
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 20 {
+		return fmt.Errorf("admin token: must be at least 20 characters so it cannot be guessed")
+	}
+	if c.CalloutWait <= 0 || c.CalloutWait > time.Minute {
+		return fmt.Errorf("callout wait %s: must be more than 0 and at most 1m", c.CalloutWait)
+	}
+	return nil
+}
+
+// PublicURL is the base of webhook URLs: BaseURL, or http:// + the address the
+// server actually listens on.
+func (c *Config) PublicURL(listening net.Addr) string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	if listening != nil {
+		return "http://" + listening.String()
+	}
+	return "http://" + c.Listen
+}
+
+// SecretKeyFile is where the generated secret key is kept.
+func (c *Config) SecretKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }
+
+// Level is the slog level of LogLevel.
+func (c *Config) Level() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.LogLevel))
+	return l
+}

@@ -114,7 +114,7 @@ func (p *Processor) Receive(ctx context.Context, src source.Source, req callout.
 	ref, err := callout.Parse(req)
 	if err != nil {
 		a := rejectParse(id, err)
-		return a, p.record(ctx, p.Store.DB(), a, "")
+		return a, p.record(ctx, p.Store.Writer(), a, "")
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.SyncTimeout)
 	defer cancel()
@@ -172,7 +172,7 @@ func (p *Processor) process(ctx context.Context, src source.Source, id int64, re
 		a.Action, a.HTTPStatus, a.Code = ActionFailed, http.StatusUnprocessableEntity, CodeTicketNotFound
 		a.Message = fmt.Sprintf("Autotask has no ticket %s that the API user %s can see; check the ticket and the API user's security level",
 			ticketName(ref), src.Username)
-		return a, p.record(ctx, p.Store.DB(), a, "")
+		return a, p.record(ctx, p.Store.Writer(), a, "")
 	default:
 		return p.queue(ctx, id, a, err, retrying)
 	}
@@ -181,7 +181,7 @@ func (p *Processor) process(ctx context.Context, src source.Source, id int64, re
 		SourceID: src.ID, ID: t.ID, Number: t.Number, Title: t.Title, Description: t.Description,
 		StatusLabel: t.StatusLabel, PriorityLabel: t.PriorityLabel, QueueLabel: t.QueueLabel,
 		CompanyName: t.CompanyName, WebLink: t.WebLink,
-	}, id, func(ctx context.Context, tx *sql.Tx, r incident.Result) error {
+	}, id, func(ctx context.Context, tx *store.Tx, r incident.Result) error {
 		a.Action, a.IncidentID = string(r.Action), r.Incident.ID
 		switch r.Action {
 		case lifecycle.Create:
@@ -216,7 +216,7 @@ func (p *Processor) queue(ctx context.Context, id int64, a Answer, cause error, 
 	// The request's deadline may be what failed; journal with a fresh one.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := p.Store.Tx(ctx, func(tx *sql.Tx) error {
+	err := p.Store.Tx(ctx, func(tx *store.Tx) error {
 		if err := p.record(ctx, tx, a, cause.Error()); err != nil {
 			return err
 		}
@@ -232,8 +232,8 @@ func (p *Processor) queue(ctx context.Context, id int64, a Answer, cause error, 
 	return a, nil
 }
 
-func (p *Processor) enqueue(ctx context.Context, tx *sql.Tx, id int64, delay time.Duration) error {
-	_, err := p.jobs.InsertTx(ctx, tx, RetryArgs{CalloutID: id}, &river.InsertOpts{
+func (p *Processor) enqueue(ctx context.Context, tx *store.Tx, id int64, delay time.Duration) error {
+	_, err := p.jobs.InsertTx(ctx, tx.Tx, RetryArgs{CalloutID: id}, &river.InsertOpts{
 		ScheduledAt: p.Now().Add(delay),
 		MaxAttempts: 1000, // the job gives up by age (GiveUpAfter), not by count
 		UniqueOpts:  river.UniqueOpts{ByArgs: true},

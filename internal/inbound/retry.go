@@ -64,7 +64,7 @@ func (p *Processor) Retry(ctx context.Context, id int64) (Answer, error) {
 	}
 	fail := func(msg string) (Answer, error) {
 		a := Answer{Action: ActionFailed, HTTPStatus: http.StatusServiceUnavailable, CalloutID: id, Message: msg}
-		return a, p.record(ctx, p.Store.DB(), a, msg)
+		return a, p.record(ctx, p.Store.Writer(), a, msg)
 	}
 	if p.Now().Sub(c.ReceivedAt) > GiveUpAfter {
 		return fail(fmt.Sprintf("gave up after %s of retries; last error: %s", GiveUpAfter, c.Error))
@@ -82,7 +82,7 @@ func (p *Processor) Retry(ctx context.Context, id int64) (Answer, error) {
 		ref, err = callout.Parse(callout.Request{Method: c.Method, ContentType: c.ContentType, Query: query, Body: []byte(c.Body)})
 		if err != nil {
 			a := rejectParse(id, err)
-			return a, p.record(ctx, p.Store.DB(), a, "")
+			return a, p.record(ctx, p.Store.Writer(), a, "")
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

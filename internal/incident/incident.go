@@ -5,7 +5,6 @@ package incident
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,7 +67,7 @@ type Result struct {
 
 // Finish runs inside the transaction that applies a ticket, so the caller's
 // journal row commits (or not) with the incident change.
-type Finish func(ctx context.Context, tx *sql.Tx, r Result) error
+type Finish func(ctx context.Context, tx *store.Tx, r Result) error
 
 // ApplyTicket decides and applies what the ticket's status does to its current
 // incident. The decision is made inside the write transaction, and the ticket
@@ -78,7 +77,7 @@ func (s *Service) ApplyTicket(ctx context.Context, t Ticket, calloutID int64, fi
 	var res Result
 	var err error
 	for range 3 {
-		err = s.store.Tx(ctx, func(tx *sql.Tx) error {
+		err = s.store.Tx(ctx, func(tx *store.Tx) error {
 			var e error
 			res, e = s.applyTicket(ctx, tx, t, calloutID)
 			if e != nil {
@@ -96,7 +95,7 @@ func (s *Service) ApplyTicket(ctx context.Context, t Ticket, calloutID int64, fi
 	return res, nil
 }
 
-func (s *Service) applyTicket(ctx context.Context, tx *sql.Tx, t Ticket, calloutID int64) (Result, error) {
+func (s *Service) applyTicket(ctx context.Context, tx *store.Tx, t Ticket, calloutID int64) (Result, error) {
 	now := s.now()
 	cur, err := store.CurrentIncident(ctx, tx, t.SourceID, t.ID)
 	var current *lifecycle.Current
@@ -244,7 +243,7 @@ func (s *Service) Resolve(ctx context.Context, id int64, actor string) (store.In
 func (s *Service) byHand(ctx context.Context, id int64, actor string,
 	change func(inc *store.Incident, now time.Time) (kind, text string, err error)) (store.Incident, error) {
 	var inc store.Incident
-	err := s.store.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		if inc, err = store.GetIncident(ctx, tx, id); err != nil {
 			return err

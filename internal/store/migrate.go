@@ -22,14 +22,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrations for %s: %w", s.driver, err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, dir)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write.DB, dir)
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	m, err := rivermigrate.New(riversqlite.New(s.write), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	m, err := rivermigrate.New(riversqlite.New(s.write.DB), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)
 	}

@@ -25,7 +25,7 @@ type Rule struct {
 
 // CreatePolicy inserts p with its rules; unknown user ids give ErrConflict.
 func (s *Store) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx,
 			`INSERT INTO escalation_policies (name, repeat_count, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
 			p.Name, p.RepeatCount, millis(p.CreatedAt)).Scan(&p.ID)
@@ -40,7 +40,7 @@ func (s *Store) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
 	return s.Policy(ctx, p.ID)
 }
 
-func insertRules(ctx context.Context, tx *sql.Tx, p Policy) error {
+func insertRules(ctx context.Context, tx *Tx, p Policy) error {
 	for i, r := range p.Rules {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO escalation_rules (policy_id, position, timeout_minutes) VALUES ($1, $2, $3)`,
@@ -60,7 +60,7 @@ func insertRules(ctx context.Context, tx *sql.Tx, p Policy) error {
 
 // UpdatePolicy replaces name, repeat count and rules.
 func (s *Store) UpdatePolicy(ctx context.Context, p Policy) (Policy, error) {
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE escalation_policies SET name = $1, repeat_count = $2, updated_at = $3 WHERE id = $4`,
 			p.Name, p.RepeatCount, millis(p.UpdatedAt), p.ID)

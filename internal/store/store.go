@@ -34,8 +34,8 @@ type Querier interface {
 // go through a pool of one connection (River's SQLite driver wants the same),
 // while reads use several connections thanks to WAL.
 type Store struct {
-	write  *sql.DB
-	read   *sql.DB
+	write  *pool
+	read   *pool
 	driver string // "sqlite"
 	path   string // the SQLite file
 }
@@ -66,7 +66,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{write: write, read: read, driver: "sqlite", path: path}
+	s := &Store{write: newPool(write), read: newPool(read), driver: "sqlite", path: path}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -110,7 +110,10 @@ func redactURL(s string) string {
 }
 
 // DB is the pool that writes (and River's pool).
-func (s *Store) DB() *sql.DB { return s.write }
+func (s *Store) DB() *sql.DB { return s.write.DB }
+
+// Writer is the write pool, with prepared statements, for writes outside a transaction.
+func (s *Store) Writer() Querier { return s.write }
 
 // Reader is the pool for reads outside a transaction.
 func (s *Store) Reader() Querier { return s.read }
@@ -129,15 +132,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.read.close(), s.write.close())
 }
 
 // Tx runs fn in a write transaction, committing when fn returns nil.
-func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx := &Tx{Tx: sqlTx, pool: s.write}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -145,6 +149,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
+	s.write.preparePending(ctx)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -86,7 +85,7 @@ func TestTicketLinkIsTheDedupGuard(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.Tx(ctx, func(tx *sql.Tx) error {
+			err := s.Tx(ctx, func(tx *Tx) error {
 				i, err := InsertIncident(ctx, tx, Incident{SourceID: a.ID, Status: "PENDING", Priority: "HIGH", TicketID: 7, CreatedAt: t0})
 				if err != nil {
 					return err

@@ -32,7 +32,8 @@ const (
 
 // Options for Start.
 type Options struct {
-	DataDir     string // default: a new temporary folder, removed by Close
+	DataDir     string               // default: a new temporary folder, removed by Close
+	Fake        *autotasktest.Server // default: a new fake, closed by Close; pass one to keep it across restarts
 	Logger      *slog.Logger
 	Now         func() time.Time
 	CalloutWait time.Duration // default 5s
@@ -48,15 +49,19 @@ type Harness struct {
 	WebhookURL string
 	HTTP       *http.Client
 
-	tmp    string
-	cancel context.CancelFunc
-	done   chan error
+	tmp     string
+	ownFake bool
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // Start runs the service on a free loopback port and sets up a source.
 func Start(ctx context.Context, o Options) (*Harness, error) {
-	h := &Harness{Fake: autotasktest.NewServer(), done: make(chan error, 1),
+	h := &Harness{Fake: o.Fake, done: make(chan error, 1),
 		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	if h.Fake == nil {
+		h.Fake, h.ownFake = autotasktest.NewServer(), true
+	}
 	h.Fake.AddCredentials(Username, Secret, IntegrationCode)
 	h.Fake.AddCompany(CompanyID, "Contoso Ltd")
 	if o.DataDir == "" {
@@ -93,8 +98,22 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	return h, nil
 }
 
-// setup creates a user, a policy and an Autotask source through the API.
+// setup creates a user, a policy and an Autotask source through the API,
+// unless the data folder already has a source (a restart).
 func (h *Harness) setup() error {
+	var existing struct {
+		Items []struct {
+			ID         int64
+			WebhookURL string
+		}
+	}
+	if err := h.Do("GET", "/api/v1/alert-sources", nil, 200, &existing); err != nil {
+		return err
+	}
+	if len(existing.Items) > 0 {
+		h.SourceID, h.WebhookURL = existing.Items[0].ID, existing.Items[0].WebhookURL
+		return nil
+	}
 	var user, policy struct{ ID int64 }
 	if err := h.Do("POST", "/api/v1/users", map[string]any{"name": "Ada Lovelace", "email": "ada@example.com"}, 201, &user); err != nil {
 		return err
@@ -175,7 +194,9 @@ func (h *Harness) Close() error {
 	if h.App != nil {
 		h.App.Close()
 	}
-	h.Fake.Close()
+	if h.ownFake {
+		h.Fake.Close()
+	}
 	if h.tmp != "" {
 		os.RemoveAll(h.tmp)
 	}

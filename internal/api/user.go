@@ -51,8 +51,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if in.Name == nil || in.Email == nil {
-		return fault.Invalidf("name", "name and email are required")
+	if in.Name == nil {
+		return fault.Invalidf("name", "is required")
+	}
+	if in.Email == nil {
+		return fault.Invalidf("email", "is required")
 	}
 	u := store.User{CreatedAt: s.Now()}
 	if err := in.apply(&u); err != nil {

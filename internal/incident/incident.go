@@ -95,8 +95,12 @@ func (s *Service) ApplyTicket(ctx context.Context, t Ticket, calloutID int64, fi
 	return res, nil
 }
 
+// clock is the current time at the store's precision (milliseconds), so what
+// a change returns equals what a later read shows.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
 func (s *Service) applyTicket(ctx context.Context, tx *store.Tx, t Ticket, calloutID int64) (Result, error) {
-	now := s.now()
+	now := s.clock()
 	cur, err := store.CurrentIncident(ctx, tx, t.SourceID, t.ID)
 	var current *lifecycle.Current
 	switch {
@@ -248,7 +252,7 @@ func (s *Service) byHand(ctx context.Context, id int64, actor string,
 		if inc, err = store.GetIncident(ctx, tx, id); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.clock()
 		kind, text, err := change(&inc, now)
 		if err != nil || kind == "" {
 			return err

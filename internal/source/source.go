@@ -6,7 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-		"net/url"
+	"net/url"
 	"strings"
 	"time"
 

@@ -26,6 +26,9 @@ type Incident struct {
 	AcceptedAt          *time.Time
 	ResolvedAt          *time.Time
 	UpdatedAt           time.Time
+	EscalationStep      int        // escalation steps run so far
+	EscalationRule      int        // 1-based rule notified last; 0 before the first
+	NextEscalationAt    *time.Time // when the next step is due; nil when none is
 }
 
 // Link is a web link shown with an incident.
@@ -35,15 +38,17 @@ type Link struct {
 }
 
 const incidentCols = `id, alert_source_id, status, priority, summary, details, ticket_id, ticket_number,
-	ticket_status_label, ticket_priority_label, links, created_at, accepted_at, resolved_at, updated_at`
+	ticket_status_label, ticket_priority_label, links, created_at, accepted_at, resolved_at, updated_at,
+	escalation_step, escalation_rule, next_escalation_at`
 
 func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
 	var i Incident
 	var links string
 	var c, u int64
-	var acc, res sql.NullInt64
+	var acc, res, next sql.NullInt64
 	err := row.Scan(&i.ID, &i.SourceID, &i.Status, &i.Priority, &i.Summary, &i.Details, &i.TicketID, &i.TicketNumber,
-		&i.TicketStatusLabel, &i.TicketPriorityLabel, &links, &c, &acc, &res, &u)
+		&i.TicketStatusLabel, &i.TicketPriorityLabel, &links, &c, &acc, &res, &u,
+		&i.EscalationStep, &i.EscalationRule, &next)
 	if err != nil {
 		return Incident{}, mapErr(err)
 	}
@@ -51,7 +56,7 @@ func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
 		return Incident{}, fmt.Errorf("incident %d links: %w", i.ID, err)
 	}
 	i.CreatedAt, i.UpdatedAt = fromMillis(c), fromMillis(u)
-	i.AcceptedAt, i.ResolvedAt = fromNullMillis(acc), fromNullMillis(res)
+	i.AcceptedAt, i.ResolvedAt, i.NextEscalationAt = fromNullMillis(acc), fromNullMillis(res), fromNullMillis(next)
 	return i, nil
 }
 
@@ -88,9 +93,11 @@ func UpdateIncident(ctx context.Context, q Querier, i Incident) error {
 	}
 	_, err = q.ExecContext(ctx, `UPDATE incidents SET status = $1, priority = $2, summary = $3, details = $4,
 		ticket_number = $5, ticket_status_label = $6, ticket_priority_label = $7, links = $8,
-		accepted_at = $9, resolved_at = $10, updated_at = $11 WHERE id = $12`,
+		accepted_at = $9, resolved_at = $10, updated_at = $11, escalation_step = $12, escalation_rule = $13,
+		next_escalation_at = $14 WHERE id = $15`,
 		i.Status, i.Priority, i.Summary, i.Details, i.TicketNumber, i.TicketStatusLabel, i.TicketPriorityLabel,
-		string(links), nullMillis(i.AcceptedAt), nullMillis(i.ResolvedAt), millis(i.UpdatedAt), i.ID)
+		string(links), nullMillis(i.AcceptedAt), nullMillis(i.ResolvedAt), millis(i.UpdatedAt),
+		i.EscalationStep, i.EscalationRule, nullMillis(i.NextEscalationAt), i.ID)
 	if err != nil {
 		return fmt.Errorf("update incident %d: %w", i.ID, mapErr(err))
 	}
@@ -114,7 +121,9 @@ func GetIncident(ctx context.Context, q Querier, id int64) (Incident, error) {
 }
 
 // Incident reads one incident.
-func (s *Store) Incident(ctx context.Context, id int64) (Incident, error) { return GetIncident(ctx, s.read, id) }
+func (s *Store) Incident(ctx context.Context, id int64) (Incident, error) {
+	return GetIncident(ctx, s.read, id)
+}
 
 // CurrentIncident returns the incident linked to the ticket, or ErrNotFound.
 func CurrentIncident(ctx context.Context, q Querier, sourceID, ticketID int64) (Incident, error) {

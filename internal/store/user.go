@@ -8,19 +8,21 @@ import (
 
 // User is a person who can be paged.
 type User struct {
-	ID        int64
-	Name      string
-	Email     string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID                  int64
+	Name                string
+	Email               string
+	WebhookURL          string // "" when the user has no outbound webhook
+	WebhookSecretSealed string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
-const userCols = "id, name, email, created_at, updated_at"
+const userCols = "id, name, email, webhook_url, webhook_secret_sealed, created_at, updated_at"
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var c, up int64
-	if err := row.Scan(&u.ID, &u.Name, &u.Email, &c, &up); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Email, &u.WebhookURL, &u.WebhookSecretSealed, &c, &up); err != nil {
 		return User{}, mapErr(err)
 	}
 	u.CreatedAt, u.UpdatedAt = fromMillis(c), fromMillis(up)
@@ -30,8 +32,9 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 // CreateUser inserts u; a taken email gives ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 	row := s.write.QueryRowContext(ctx,
-		`INSERT INTO users (name, email, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING `+userCols,
-		u.Name, u.Email, millis(u.CreatedAt))
+		`INSERT INTO users (name, email, webhook_url, webhook_secret_sealed, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $5) RETURNING `+userCols,
+		u.Name, u.Email, u.WebhookURL, u.WebhookSecretSealed, millis(u.CreatedAt))
 	out, err := scanUser(row)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -40,8 +43,11 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 }
 
 // User reads one user.
-func (s *Store) User(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+func (s *Store) User(ctx context.Context, id int64) (User, error) { return GetUser(ctx, s.read, id) }
+
+// GetUser reads one user through q.
+func GetUser(ctx context.Context, q Querier, id int64) (User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return User{}, fmt.Errorf("user %d: %w", id, err)
 	}
@@ -69,8 +75,9 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 // UpdateUser writes name and email.
 func (s *Store) UpdateUser(ctx context.Context, u User) (User, error) {
 	row := s.write.QueryRowContext(ctx,
-		`UPDATE users SET name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING `+userCols,
-		u.Name, u.Email, millis(u.UpdatedAt), u.ID)
+		`UPDATE users SET name = $1, email = $2, webhook_url = $3, webhook_secret_sealed = $4, updated_at = $5
+		WHERE id = $6 RETURNING `+userCols,
+		u.Name, u.Email, u.WebhookURL, u.WebhookSecretSealed, millis(u.UpdatedAt), u.ID)
 	out, err := scanUser(row)
 	if err != nil {
 		return User{}, fmt.Errorf("update user %d: %w", u.ID, err)

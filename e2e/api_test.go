@@ -279,18 +279,6 @@ type apiCalloutPage struct {
 	NextCursor *string      `json:"nextCursor"`
 }
 
-// apiNewPolicy creates a user and a one-rule policy naming them.
-func apiNewPolicy(t *testing.T, h *harness.Harness, name string) (apiUser, apiPolicy) {
-	t.Helper()
-	var u apiUser
-	apiJSON(t, h, "POST", "/api/v1/users", map[string]any{"name": name + " user",
-		"email": strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"}, http.StatusCreated, &u)
-	var p apiPolicy
-	apiJSON(t, h, "POST", "/api/v1/escalation-policies", map[string]any{"name": name, "repeatCount": 0,
-		"rules": []any{map[string]any{"escalationTimeoutMinutes": 10, "userIds": []int64{u.ID}}}}, http.StatusCreated, &p)
-	return u, p
-}
-
 // apiSourceBody is a valid alert source creation body against the fake.
 func apiSourceBody(h *harness.Harness, name string, policyID int64) map[string]any {
 	return map[string]any{"name": name, "integrationType": "AUTOTASK", "escalationPolicyId": policyID,

@@ -183,14 +183,10 @@ func TestManualResolveHoldsUntilTicketCloses(t *testing.T) {
 	require.Equal(t, 201, code, "the ticket was completed and reopened")
 	require.NotEqual(t, a.IncidentID, c.IncidentID)
 
-	var log struct {
-		Items []struct {
-			Kind, Text string
-			Actor      *string
-			CalloutID  *int64
-		}
-	}
+	var log struct{ Items []logItem }
 	require.NoError(t, h.Do("GET", fmt.Sprintf("/api/v1/incidents/%d/log", a.IncidentID), nil, 200, &log))
+	require.Equal(t, []string{"CREATED", "ESCALATED", "RESOLVED", "ESCALATION_STOPPED"}, kinds(log.Items))
+	log.Items = append(log.Items[:1], log.Items[2])
 	require.Equal(t, "CREATED", log.Items[0].Kind)
 	require.Equal(t, a.CalloutID, *log.Items[0].CalloutID)
 	require.Equal(t, "RESOLVED", log.Items[1].Kind)
@@ -274,6 +270,20 @@ func TestTicketNumberOnly(t *testing.T) {
 	require.NoError(t, err)
 	resp2.Body.Close()
 	require.Equal(t, 200, resp2.StatusCode)
+}
+
+type logItem struct {
+	Kind, Text string
+	Actor      *string
+	CalloutID  *int64
+}
+
+func kinds(items []logItem) []string {
+	var out []string
+	for _, e := range items {
+		out = append(out, e.Kind)
+	}
+	return out
 }
 
 type journalEntry struct {

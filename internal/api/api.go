@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ticketpager/ticketpager/internal/actionlink"
 	"github.com/ticketpager/ticketpager/internal/autotask"
 	"github.com/ticketpager/ticketpager/internal/fault"
 	"github.com/ticketpager/ticketpager/internal/inbound"
@@ -37,6 +38,7 @@ type Server struct {
 	Incidents *incident.Service
 	Inbound   *inbound.Processor
 	Autotask  *autotask.Client
+	Links     *actionlink.Signer
 	Now       func() time.Time
 	Logger    *slog.Logger
 	Gatherer  prometheus.Gatherer
@@ -190,6 +192,9 @@ func cursorString(next int64) *string {
 func redactPath(p string) string {
 	if rest, ok := strings.CutPrefix(p, "/api/v1/events/autotask/"); ok && rest != "" {
 		return "/api/v1/events/autotask/[key]"
+	}
+	if strings.HasPrefix(p, "/actions/") {
+		return "/actions/[token]"
 	}
 	return p
 }

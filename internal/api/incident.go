@@ -31,6 +31,10 @@ type incidentJSON struct {
 	CreatedAt     time.Time    `json:"createdAt"`
 	AcceptedAt    *time.Time   `json:"acceptedAt"`
 	ResolvedAt    *time.Time   `json:"resolvedAt"`
+	// EscalationRule is the 1-based rule notified last (null before the first);
+	// NextEscalationAt is when the next rule is due, while the incident is pending.
+	EscalationRule   *int       `json:"escalationRule"`
+	NextEscalationAt *time.Time `json:"nextEscalationAt"`
 }
 
 func incidentView(i store.Incident) incidentJSON {
@@ -40,7 +44,7 @@ func incidentView(i store.Incident) incidentJSON {
 	}
 	return incidentJSON{ID: i.ID, AlertSourceID: i.SourceID, Status: i.Status, Priority: i.Priority,
 		Summary: i.Summary, Details: i.Details, Links: links, CreatedAt: i.CreatedAt,
-		AcceptedAt: i.AcceptedAt, ResolvedAt: i.ResolvedAt,
+		AcceptedAt: i.AcceptedAt, ResolvedAt: i.ResolvedAt, EscalationRule: ptr(i.EscalationRule), NextEscalationAt: i.NextEscalationAt,
 		Ticket: ticketJSON{ID: i.TicketID, Number: i.TicketNumber, StatusLabel: i.TicketStatusLabel, PriorityLabel: i.TicketPriorityLabel}}
 }
 

@@ -14,6 +14,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// The webhook's integration key is its credential: no bearer token.
 	mux.HandleFunc("/api/v1/events/autotask/{key}", s.autotaskCallout)
+	// Links in notifications carry their own signed, single-use token.
+	mux.HandleFunc("GET /actions/{token}", s.showAction)
+	mux.HandleFunc("POST /actions/{token}", s.doAction)
 
 	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
 		mux.Handle(pattern, s.authenticated(h))

@@ -3,31 +3,61 @@ package api
 import (
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/ticketpager/ticketpager/internal/fault"
+	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/store"
 )
 
 type userJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID         int64   `json:"id"`
+	Name       string  `json:"name"`
+	Email      string  `json:"email"`
+	WebhookURL *string `json:"webhookUrl"`
+	// WebhookSecret is shown once, in the answer that set a new webhook URL:
+	// the receiver checks X-Ticketpager-Signature with it.
+	WebhookSecret string    `json:"webhookSecret,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 func userView(u store.User) userJSON {
-	return userJSON{ID: u.ID, Name: u.Name, Email: u.Email, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return userJSON{ID: u.ID, Name: u.Name, Email: u.Email, WebhookURL: ptr(u.WebhookURL), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 type userInput struct {
-	Name  *string `json:"name"`
-	Email *string `json:"email"`
+	Name       *string `json:"name"`
+	Email      *string `json:"email"`
+	WebhookURL *string `json:"webhookUrl"` // "" removes it
 }
 
-// apply validates the set fields of in onto u.
+// apply validates the set fields of in onto u. A new webhook URL gets a new
+// signing secret, returned (in the clear) so the answer can show it once.
+func (s *Server) applyUser(in userInput, u *store.User) (newSecret string, err error) {
+	if err := in.apply(u); err != nil {
+		return "", err
+	}
+	if in.WebhookURL == nil || *in.WebhookURL == u.WebhookURL {
+		return "", nil
+	}
+	v := strings.TrimSpace(*in.WebhookURL)
+	if v == "" {
+		u.WebhookURL, u.WebhookSecretSealed = "", ""
+		return "", nil
+	}
+	wu, perr := url.Parse(v)
+	if perr != nil || (wu.Scheme != "https" && wu.Scheme != "http") || wu.Host == "" || wu.User != nil || len(v) > 2000 {
+		return "", fault.Invalidf("webhookUrl", "must be an http or https URL without credentials, e.g. https://chat.example.com/hooks/pager")
+	}
+	newSecret = secret.NewToken("whsec_")
+	u.WebhookURL, u.WebhookSecretSealed = v, s.Box.Seal(newSecret)
+	return newSecret, nil
+}
+
+// apply validates name and email onto u.
 func (in userInput) apply(u *store.User) error {
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
@@ -58,14 +88,16 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return fault.Invalidf("email", "is required")
 	}
 	u := store.User{CreatedAt: s.Now()}
-	if err := in.apply(&u); err != nil {
+	sec, err := s.applyUser(in, &u)
+	if err != nil {
 		return err
 	}
-	u, err := s.Store.CreateUser(r.Context(), u)
-	if err != nil {
+	if u, err = s.Store.CreateUser(r.Context(), u); err != nil {
 		return emailTaken(err)
 	}
-	writeJSON(w, http.StatusCreated, userView(u))
+	out := userView(u)
+	out.WebhookSecret = sec
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -115,14 +147,17 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := in.apply(&u); err != nil {
+	sec, err := s.applyUser(in, &u)
+	if err != nil {
 		return err
 	}
 	u.UpdatedAt = s.Now()
 	if u, err = s.Store.UpdateUser(r.Context(), u); err != nil {
 		return emailTaken(err)
 	}
-	writeJSON(w, http.StatusOK, userView(u))
+	out := userView(u)
+	out.WebhookSecret = sec
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -18,11 +18,14 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/ticketpager/ticketpager/internal/actionlink"
 	"github.com/ticketpager/ticketpager/internal/api"
 	"github.com/ticketpager/ticketpager/internal/autotask"
 	"github.com/ticketpager/ticketpager/internal/config"
+	"github.com/ticketpager/ticketpager/internal/escalation"
 	"github.com/ticketpager/ticketpager/internal/inbound"
 	"github.com/ticketpager/ticketpager/internal/incident"
+	"github.com/ticketpager/ticketpager/internal/notify"
 	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/source"
 	"github.com/ticketpager/ticketpager/internal/store"
@@ -40,6 +43,7 @@ type App struct {
 	Sources   *source.Service
 	Incidents *incident.Service
 	Inbound   *inbound.Processor
+	Engine    *escalation.Engine
 	Jobs      *river.Client[*sql.Tx]
 
 	listener net.Listener
@@ -51,6 +55,10 @@ type Options struct {
 	HTTPClient *http.Client     // for the Autotask client; default its own
 	Listener   net.Listener     // serve on this instead of Config.Listen
 	Work       bool             // run job workers (serve and demo do; one-shot commands do not)
+	// StubTime makes the job queue use Now too, so tests can fast-forward
+	// escalations by moving the clock.
+	StubTime     bool
+	PollInterval time.Duration // how often idle job workers look for due jobs; default 100ms
 }
 
 // New opens the database, migrates it and wires every service.
@@ -97,23 +105,65 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, o Options)
 	a.Incidents = incident.NewService(a.Store, o.Now)
 	a.Inbound = inbound.NewProcessor(inbound.Config{Store: a.Store, Incidents: a.Incidents, Sources: a.Sources,
 		Autotask: a.Autotask, Now: o.Now, Logger: logger, Registerer: a.Registry, SyncTimeout: cfg.CalloutWait})
-	if a.Jobs, err = a.newJobs(o.Work); err != nil {
+	channels, err := channels(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Engine = &escalation.Engine{Store: a.Store, Box: box, Channels: channels, BaseURL: cfg.PublicURL(addr),
+		Links: actionlink.NewSigner(box.SubKey("action links"), cfg.LinkTTL), Now: o.Now, Logger: logger}
+	a.Incidents.SetHooks(a.Engine)
+	if a.Jobs, err = a.newJobs(o); err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.Inbound.SetJobs(a.Jobs)
+	a.Engine.SetJobs(a.Jobs)
 	return a, nil
 }
 
-func (a *App) newJobs(work bool) (*river.Client[*sql.Tx], error) {
-	rc := &river.Config{Logger: a.Logger.With("component", "jobs")}
-	if work {
+// channels are the notification channels: email when SMTP is configured, and
+// each user's own webhook.
+func channels(cfg config.Config) ([]notify.Channel, error) {
+	out := []notify.Channel{notify.NewWebhook(nil)}
+	if cfg.SMTPHost == "" {
+		return out, nil
+	}
+	email, err := notify.NewEmail(notify.EmailConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS,
+		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom})
+	if err != nil {
+		return nil, fmt.Errorf("email notifications: %w", err)
+	}
+	return append([]notify.Channel{email}, out...), nil
+}
+
+// riverTime lets the job queue share the app's clock.
+type riverTime struct{ now func() time.Time }
+
+func (r riverTime) Now() time.Time { return r.now() }
+func (r riverTime) NowOrNil() *time.Time {
+	t := r.now().UTC()
+	return &t
+}
+
+func (a *App) newJobs(o Options) (*river.Client[*sql.Tx], error) {
+	rc := &river.Config{Logger: a.Logger.With("component", "jobs"), JobTimeout: time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
+	if o.StubTime {
+		rc.Test.Time = riverTime{o.Now}
+	}
+	if o.Work {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &inbound.RetryWorker{P: a.Inbound})
 		river.AddWorker(workers, &inbound.SweepWorker{P: a.Inbound})
+		river.AddWorker(workers, &escalation.StepWorker{E: a.Engine})
+		river.AddWorker(workers, &escalation.DeliverWorker{E: a.Engine})
 		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
-		rc.FetchPollInterval = 500 * time.Millisecond // SQLite has no LISTEN/NOTIFY: poll
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}
+		rc.FetchPollInterval = o.PollInterval // SQLite has no LISTEN/NOTIFY: poll
+		if rc.FetchPollInterval == 0 {
+			rc.FetchPollInterval = 100 * time.Millisecond
+		}
+		rc.FetchCooldown = min(rc.FetchPollInterval, 100*time.Millisecond)
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return inbound.SweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
@@ -136,7 +186,7 @@ func (a *App) Addr() string {
 // Handler is the HTTP handler, for tests that drive it directly.
 func (a *App) Handler() http.Handler {
 	s := &api.Server{Store: a.Store, Box: a.Box, Sources: a.Sources, Incidents: a.Incidents, Inbound: a.Inbound,
-		Autotask: a.Autotask, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
+		Autotask: a.Autotask, Links: a.Engine.Links, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
 	return s.Handler(a.Registry)
 }
 
@@ -146,7 +196,9 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.listener == nil {
 		return errors.New("serve: the app was made without a listener (Options.Work)")
 	}
-	if err := a.Jobs.Start(ctx); err != nil {
+	// Jobs run on a context that shutdown does not cancel: Stop below lets the
+	// jobs in flight finish, so a page is not cut off half sent.
+	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start job workers: %w", err)
 	}
 	srv := &http.Server{

@@ -22,6 +22,14 @@ type Config struct {
 	SecretKey   string        `help:"At least 32 characters; the key that encrypts secrets at rest is derived from it (default: a random key kept in the data folder)." env:"TICKETPAGER_SECRET_KEY"`
 	LogLevel    string        `help:"debug, info, warn or error." default:"info" env:"TICKETPAGER_LOG_LEVEL" enum:"debug,info,warn,error"`
 	CalloutWait time.Duration `help:"How long a callout may wait for Autotask's API before it is answered 202 and retried in the background." default:"5s" env:"TICKETPAGER_CALLOUT_WAIT"`
+	LinkTTL     time.Duration `help:"How long the accept and resolve links in notifications stay valid." default:"24h" env:"TICKETPAGER_LINK_TTL"`
+
+	SMTPHost     string `name:"smtp-host" help:"SMTP server for email notifications (email is off when empty)." env:"TICKETPAGER_SMTP_HOST"`
+	SMTPPort     int    `name:"smtp-port" help:"SMTP port (default: 587 for starttls, 465 for tls, 25 for none)." env:"TICKETPAGER_SMTP_PORT"`
+	SMTPTLS      string `name:"smtp-tls" help:"none, starttls or tls (implicit TLS)." default:"starttls" enum:"none,starttls,tls" env:"TICKETPAGER_SMTP_TLS"`
+	SMTPUsername string `name:"smtp-username" help:"SMTP user for AUTH (optional)." env:"TICKETPAGER_SMTP_USERNAME"`
+	SMTPPassword string `name:"smtp-password" help:"SMTP password (better passed in the environment)." env:"TICKETPAGER_SMTP_PASSWORD"`
+	SMTPFrom     string `name:"smtp-from" help:"From address of notification emails, e.g. 'ticketpager <pager@example.com>'." env:"TICKETPAGER_SMTP_FROM"`
 }
 
 // Validate checks the settings that flags alone cannot.
@@ -37,6 +45,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		return fmt.Errorf("admin token: must be at least 20 characters so it cannot be guessed")
+	}
+	if c.LinkTTL < time.Minute || c.LinkTTL > 30*24*time.Hour {
+		return fmt.Errorf("link TTL %s: must be from 1m to 720h", c.LinkTTL)
+	}
+	if c.SMTPHost != "" && c.SMTPFrom == "" {
+		return fmt.Errorf("SMTP: set TICKETPAGER_SMTP_FROM, the address notification emails come from")
 	}
 	if c.CalloutWait <= 0 || c.CalloutWait > time.Minute {
 		return fmt.Errorf("callout wait %s: must be more than 0 and at most 1m", c.CalloutWait)

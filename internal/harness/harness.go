@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketpager/ticketpager/internal/app"
@@ -35,8 +36,10 @@ type Options struct {
 	DataDir     string               // default: a new temporary folder, removed by Close
 	Fake        *autotasktest.Server // default: a new fake, closed by Close; pass one to keep it across restarts
 	Logger      *slog.Logger
-	Now         func() time.Time
-	CalloutWait time.Duration // default 5s
+	Now         func() time.Time // a Clock's Now to control time; the job queue follows it too
+	CalloutWait time.Duration    // default 5s
+	Mailbox     *Mailbox         // email notifications go to this SMTP server; default none (email off)
+	BaseURL     string           // TICKETPAGER_BASE_URL; default the server's address
 }
 
 // Harness is a running ticketpager with a fake Autotask.
@@ -49,10 +52,12 @@ type Harness struct {
 	WebhookURL string
 	HTTP       *http.Client
 
-	tmp     string
-	ownFake bool
-	cancel  context.CancelFunc
-	done    chan error
+	tmp       string
+	ownFake   bool
+	closeOnce sync.Once
+	closeErr  error
+	cancel    context.CancelFunc
+	done      chan error
 }
 
 // Start runs the service on a free loopback port and sets up a source.
@@ -77,8 +82,13 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if o.CalloutWait == 0 {
 		o.CalloutWait = 5 * time.Second
 	}
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, LogLevel: "info", CalloutWait: o.CalloutWait}
-	a, err := app.New(ctx, cfg, o.Logger, app.Options{Work: true, Now: o.Now})
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, LogLevel: "info", CalloutWait: o.CalloutWait,
+		LinkTTL: 24 * time.Hour, BaseURL: o.BaseURL}
+	if o.Mailbox != nil {
+		cfg.SMTPHost, cfg.SMTPPort = o.Mailbox.HostPort()
+		cfg.SMTPTLS, cfg.SMTPFrom = "none", "ticketpager <pager@example.com>"
+	}
+	a, err := app.New(ctx, cfg, o.Logger, app.Options{Work: true, Now: o.Now, StubTime: o.Now != nil, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		h.Close()
 		return nil, err
@@ -185,7 +195,13 @@ func (h *Harness) Callout(ticketID int64) (int, []byte, error) {
 }
 
 // Close stops the service and the fake and removes a temporary data folder.
+// Closing again does nothing.
 func (h *Harness) Close() error {
+	h.closeOnce.Do(func() { h.closeErr = h.close() })
+	return h.closeErr
+}
+
+func (h *Harness) close() error {
 	var err error
 	if h.cancel != nil {
 		h.cancel()

@@ -34,15 +34,34 @@ const (
 // MaxDescription bounds the ticket description copied into incident details.
 const MaxDescription = 4000
 
+// Hooks react to incident changes inside the transaction that makes them:
+// the escalation engine starts paging on Opened and stops on Handled.
+type Hooks interface {
+	// Opened: a new PENDING incident. It may change inc's escalation fields and write them.
+	Opened(ctx context.Context, tx *store.Tx, inc *store.Incident) error
+	// Handled: the incident left PENDING (accepted or resolved, inc.Status says
+	// which) by actor. It may change inc, which the caller then writes.
+	Handled(ctx context.Context, tx *store.Tx, inc *store.Incident, actor string) error
+}
+
+type noHooks struct{}
+
+func (noHooks) Opened(context.Context, *store.Tx, *store.Incident) error          { return nil }
+func (noHooks) Handled(context.Context, *store.Tx, *store.Incident, string) error { return nil }
+
 // Service changes incidents.
 type Service struct {
 	store *store.Store
 	now   func() time.Time
+	hooks Hooks
 }
+
+// SetHooks installs the hooks (the escalation engine).
+func (s *Service) SetHooks(h Hooks) { s.hooks = h }
 
 // NewService returns a Service; now is the injected clock.
 func NewService(s *store.Store, now func() time.Time) *Service {
-	return &Service{store: s, now: now}
+	return &Service{store: s, now: now, hooks: noHooks{}}
 }
 
 // Ticket is the current state of an Autotask ticket, read from the API.
@@ -126,8 +145,12 @@ func (s *Service) applyTicket(ctx context.Context, tx *store.Tx, t Ticket, callo
 		if err := store.LinkTicket(ctx, tx, t.SourceID, t.ID, inc.ID, now); err != nil {
 			return Result{}, err
 		}
-		return Result{Action: d.Action, Incident: inc}, log(inc, KindCreated, fmt.Sprintf("Created by callout %d: %s", calloutID, status))
+		if err := log(inc, KindCreated, fmt.Sprintf("Created by callout %d: %s", calloutID, status)); err != nil {
+			return Result{}, err
+		}
+		return Result{Action: d.Action, Incident: inc}, s.hooks.Opened(ctx, tx, &inc)
 	}
+	wasPending := cur.Status == Pending
 	inc := cur
 	changed := snapshotChanged(inc, t) && inc.Status != Resolved
 	if changed {
@@ -152,6 +175,11 @@ func (s *Service) applyTicket(ctx context.Context, tx *store.Tx, t Ticket, callo
 	}
 	if d.Detach {
 		if err := store.UnlinkTicket(ctx, tx, t.SourceID, t.ID); err != nil {
+			return Result{}, err
+		}
+	}
+	if wasPending && inc.Status != Pending {
+		if err := s.hooks.Handled(ctx, tx, &inc, status); err != nil {
 			return Result{}, err
 		}
 	}
@@ -253,15 +281,21 @@ func (s *Service) byHand(ctx context.Context, id int64, actor string,
 			return err
 		}
 		now := s.clock()
+		wasPending := inc.Status == Pending
 		kind, text, err := change(&inc, now)
 		if err != nil || kind == "" {
 			return err
 		}
-		inc.UpdatedAt = now
-		if err := store.UpdateIncident(ctx, tx, inc); err != nil {
+		if err := store.AddLog(ctx, tx, store.LogEntry{IncidentID: id, At: now, Kind: kind, Text: text, Actor: actor}); err != nil {
 			return err
 		}
-		return store.AddLog(ctx, tx, store.LogEntry{IncidentID: id, At: now, Kind: kind, Text: text, Actor: actor})
+		if wasPending {
+			if err := s.hooks.Handled(ctx, tx, &inc, actor); err != nil {
+				return err
+			}
+		}
+		inc.UpdatedAt = now
+		return store.UpdateIncident(ctx, tx, inc)
 	})
 	return inc, err
 }

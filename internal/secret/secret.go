@@ -136,3 +136,10 @@ func LoadOrCreateKeyFile(path string) (string, error) {
 	}
 	return key, nil
 }
+
+// SubKey derives a key for one purpose (e.g. signing action links) from the
+// lookup key, so every purpose has its own key and none is the master.
+func (b *Box) SubKey(purpose string) []byte {
+	k, _ := hkdf.Key(sha256.New, b.mac, nil, "ticketpager "+purpose, 32) // fails only for lengths > 255*32
+	return k
+}

@@ -417,3 +417,20 @@ func TestActionLinkTampering(t *testing.T) {
 	require.Contains(t, body, "expired")
 	require.Equal(t, "PENDING", incidentStatus(t, p, id))
 }
+
+// TestStepRunsOnce: a step job that runs again, or one that is not due,
+// changes nothing (the at-least-once job queue must not page twice).
+func TestStepRunsOnce(t *testing.T) {
+	p := startPaging(t, harness.Options{}, nil, 0, true)
+	id, _ := p.open(t, "Duplicate step")
+	p.mails(t, 1)
+	before := p.log(t, id)
+	ctx := t.Context()
+	require.NoError(t, p.App.Engine.Step(ctx, id, 0)) // ran already in the callout's transaction
+	require.NoError(t, p.App.Engine.Step(ctx, id, 7)) // not the step due
+	require.Equal(t, before, p.log(t, id))
+	p.quiet(t, 1)
+	notes, err := p.App.Store.IncidentNotifications(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, notes, 1)
+}

@@ -29,11 +29,23 @@ func main() {
 	tickets := flag.Int("tickets", 500, "distinct tickets the callouts are about")
 	latency := flag.Duration("autotask-latency", 0, "latency the fake Autotask adds to every request")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured run (server, fake and clients in one process) to this file")
+	pages := flag.Int("pages", 0, "instead of the callout load: measure callout-to-first-email latency over this many new incidents")
+	rate := flag.Float64("rate", 20, "with -pages: callouts per second")
 	flag.Parse()
 	if *duration > 5*time.Minute || *workers < 1 || *workers > 512 || *tickets < 1 {
 		log.Fatal("loadtest: -duration at most 5m, -concurrency 1..512, -tickets at least 1")
 	}
 	ctx := context.Background()
+	if *pages > 0 {
+		mbox, err := harness.StartMailbox()
+		must(err)
+		defer mbox.Stop()
+		h, err := harness.Start(ctx, harness.Options{Mailbox: mbox})
+		must(err)
+		defer h.Close()
+		firstPages(h, mbox, *pages, *rate)
+		return
+	}
 	h, err := harness.Start(ctx, harness.Options{})
 	if err != nil {
 		log.Fatal(err)

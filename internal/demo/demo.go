@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/ticketpager/ticketpager/internal/autotask/autotasktest"
 	"github.com/ticketpager/ticketpager/internal/harness"
@@ -15,12 +17,18 @@ import (
 
 // Run starts a throwaway ticketpager and prints each step to out.
 func Run(ctx context.Context, out io.Writer, logger *slog.Logger) error {
-	h, err := harness.Start(ctx, harness.Options{Logger: logger.With("component", "demo-server")})
+	mbox, err := harness.StartMailbox()
+	if err != nil {
+		return fmt.Errorf("start demo mailbox: %w", err)
+	}
+	defer mbox.Stop()
+	h, err := harness.Start(ctx, harness.Options{Logger: logger.With("component", "demo-server"), Mailbox: mbox})
 	if err != nil {
 		return fmt.Errorf("start demo: %w", err)
 	}
 	defer h.Close()
-	fmt.Fprintf(out, "ticketpager demo: service on %s, fake Autotask on %s\n", h.URL, h.Fake.URL())
+	host, port := mbox.HostPort()
+	fmt.Fprintf(out, "ticketpager demo: service on %s, fake Autotask on %s, SMTP server on %s:%d\n", h.URL, h.Fake.URL(), host, port)
 	fmt.Fprintf(out, "alert source %d has webhook URL %s\n\n", h.SourceID, h.WebhookURL)
 
 	f := h.Fake
@@ -46,6 +54,14 @@ func Run(ctx context.Context, out io.Writer, logger *slog.Logger) error {
 			return err
 		}
 		fmt.Fprintf(out, "ticket %s is %-12q -> callout answered %d %s\n", s.ticket.Number, s.status, code, compact(body))
+		if code == 201 { // let the page go out before the ticket moves on
+			msgs, err := mbox.Wait(len(mbox.Messages())+1, 10*time.Second)
+			if err != nil {
+				return err
+			}
+			m := msgs[len(msgs)-1]
+			fmt.Fprintf(out, "    email to %s: %s\n", strings.Join(m.To, ", "), m.Subject)
+		}
 	}
 
 	var list struct {

@@ -21,6 +21,7 @@ type Mail struct {
 	To       []string
 	Data     []byte
 	Subject  string
+	Header   mail.Header
 	Received time.Time
 }
 
@@ -144,6 +145,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.cur.Data, s.cur.Received = data, time.Now()
 	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
+		s.cur.Header = msg.Header
 		dec := new(mime.WordDecoder)
 		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
 			s.cur.Subject = subj

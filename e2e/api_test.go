@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,10 +26,7 @@ const apiActor = `API token "harness"`
 // apiStart runs a fresh ticketpager with one user, policy and Autotask source.
 func apiStart(t *testing.T) *harness.Harness {
 	t.Helper()
-	h, err := harness.Start(context.Background(), harness.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { h.Close() })
-	return h
+	return start(t, harness.Options{})
 }
 
 // apiReq is one raw HTTP request to the server.

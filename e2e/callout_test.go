@@ -18,12 +18,31 @@ import (
 	"github.com/ticketpager/ticketpager/internal/autotask/autotasktest"
 	"github.com/ticketpager/ticketpager/internal/harness"
 	"github.com/ticketpager/ticketpager/internal/store"
+	"github.com/ticketpager/ticketpager/internal/store/storetest"
 )
 
+// databases remembers the test database of each data folder, so a restart
+// on the same folder finds the same PostgreSQL database.
+var databases sync.Map
+
+// database is the test database of a data folder ("" for SQLite: the file is in the folder).
+func database(t *testing.T, dir string) string {
+	if u, ok := databases.Load(dir); ok {
+		return u.(string)
+	}
+	u := storetest.URL(t, storetest.Backend(t))
+	databases.Store(dir, u)
+	return u
+}
+
+// start runs the service on the backend TICKETPAGER_TEST_BACKEND names.
 func start(t *testing.T, o harness.Options) *harness.Harness {
 	t.Helper()
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
+	}
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = database(t, o.DataDir)
 	}
 	h, err := harness.Start(context.Background(), o)
 	require.NoError(t, err)
@@ -351,7 +370,7 @@ func TestQueuedCalloutSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	fake := autotasktest.NewServer()
 	defer fake.Close()
-	h1, err := harness.Start(context.Background(), harness.Options{DataDir: dir, Fake: fake})
+	h1, err := harness.Start(context.Background(), harness.Options{DataDir: dir, Fake: fake, DatabaseURL: database(t, dir)})
 	require.NoError(t, err)
 	tk := newTicket(h1, "New", "High")
 	fake.SetDown(true)

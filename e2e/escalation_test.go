@@ -424,6 +424,7 @@ func TestStepRunsOnce(t *testing.T) {
 	p := startPaging(t, harness.Options{}, nil, 0, true)
 	id, _ := p.open(t, "Duplicate step")
 	p.mails(t, 1)
+	p.waitLog(t, id, "NOTIFIED")
 	before := p.log(t, id)
 	ctx := t.Context()
 	require.NoError(t, p.App.Engine.Step(ctx, id, 0)) // ran already in the callout's transaction

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/ticketpager/ticketpager/internal/actionlink"
 	"github.com/ticketpager/ticketpager/internal/api"
@@ -83,7 +82,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, o Options)
 		return nil, err
 	}
 	a.Box = box
-	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+	if a.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir,
+		MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.DBStatementTimeout}); err != nil {
 		return nil, err
 	}
 	if err := a.Store.Migrate(ctx); err != nil {
@@ -159,7 +159,7 @@ func (a *App) newJobs(o Options) (*river.Client[*sql.Tx], error) {
 		river.AddWorker(workers, &escalation.DeliverWorker{E: a.Engine})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}
-		rc.FetchPollInterval = o.PollInterval // SQLite has no LISTEN/NOTIFY: poll
+		rc.FetchPollInterval = o.PollInterval // the database/sql drivers have no LISTEN/NOTIFY: poll
 		if rc.FetchPollInterval == 0 {
 			rc.FetchPollInterval = 100 * time.Millisecond
 		}
@@ -168,7 +168,7 @@ func (a *App) newJobs(o Options) (*river.Client[*sql.Tx], error) {
 			func() (river.JobArgs, *river.InsertOpts) { return inbound.SweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}
-	jobs, err := river.NewClient(riversqlite.New(a.Store.DB()), rc)
+	jobs, err := river.NewClient(a.Store.JobDriver(), rc)
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}

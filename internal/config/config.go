@@ -14,15 +14,17 @@ import (
 
 // Config is shared by every command.
 type Config struct {
-	Listen      string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"TICKETPAGER_LISTEN"`
-	DataDir     string        `help:"Folder for the SQLite file and the generated secret key." default:"./data" env:"TICKETPAGER_DATA_DIR" type:"path"`
-	DatabaseURL string        `help:"Database: a SQLite path or sqlite: URL (default: ticketpager.db in the data folder)." env:"TICKETPAGER_DATABASE_URL"`
-	BaseURL     string        `help:"Public URL of this service, used in webhook URLs (default: http:// + listen address)." env:"TICKETPAGER_BASE_URL"`
-	AdminToken  string        `help:"When set, an admin API token with this value exists." env:"TICKETPAGER_ADMIN_TOKEN"`
-	SecretKey   string        `help:"At least 32 characters; the key that encrypts secrets at rest is derived from it (default: a random key kept in the data folder)." env:"TICKETPAGER_SECRET_KEY"`
-	LogLevel    string        `help:"debug, info, warn or error." default:"info" env:"TICKETPAGER_LOG_LEVEL" enum:"debug,info,warn,error"`
-	CalloutWait time.Duration `help:"How long a callout may wait for Autotask's API before it is answered 202 and retried in the background." default:"5s" env:"TICKETPAGER_CALLOUT_WAIT"`
-	LinkTTL     time.Duration `help:"How long the accept and resolve links in notifications stay valid." default:"24h" env:"TICKETPAGER_LINK_TTL"`
+	Listen             string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"TICKETPAGER_LISTEN"`
+	DataDir            string        `help:"Folder for the SQLite file and the generated secret key." default:"./data" env:"TICKETPAGER_DATA_DIR" type:"path"`
+	DatabaseURL        string        `help:"Database: a SQLite path or sqlite: URL (default: ticketpager.db in the data folder), or postgres://user:password@host/db." env:"TICKETPAGER_DATABASE_URL"`
+	DBMaxConns         int           `name:"db-max-conns" help:"PostgreSQL connection pool size per replica." default:"10" env:"TICKETPAGER_DB_MAX_CONNS"`
+	DBStatementTimeout time.Duration `name:"db-statement-timeout" help:"PostgreSQL statement_timeout." default:"30s" env:"TICKETPAGER_DB_STATEMENT_TIMEOUT"`
+	BaseURL            string        `help:"Public URL of this service, used in webhook URLs (default: http:// + listen address)." env:"TICKETPAGER_BASE_URL"`
+	AdminToken         string        `help:"When set, an admin API token with this value exists." env:"TICKETPAGER_ADMIN_TOKEN"`
+	SecretKey          string        `help:"At least 32 characters; the key that encrypts secrets at rest is derived from it (default: a random key kept in the data folder)." env:"TICKETPAGER_SECRET_KEY"`
+	LogLevel           string        `help:"debug, info, warn or error." default:"info" env:"TICKETPAGER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	CalloutWait        time.Duration `help:"How long a callout may wait for Autotask's API before it is answered 202 and retried in the background." default:"5s" env:"TICKETPAGER_CALLOUT_WAIT"`
+	LinkTTL            time.Duration `help:"How long the accept and resolve links in notifications stay valid." default:"24h" env:"TICKETPAGER_LINK_TTL"`
 
 	SMTPHost     string `name:"smtp-host" help:"SMTP server for email notifications (email is off when empty)." env:"TICKETPAGER_SMTP_HOST"`
 	SMTPPort     int    `name:"smtp-port" help:"SMTP port (default: 587 for starttls, 465 for tls, 25 for none)." env:"TICKETPAGER_SMTP_PORT"`

@@ -159,7 +159,7 @@ func (e *Engine) message(ctx context.Context, tx *store.Tx, delivery string, use
 			}
 			continue
 		}
-		src, err := e.Store.Source(ctx, inc.SourceID)
+		src, err := store.GetSource(ctx, tx, inc.SourceID)
 		if err != nil {
 			return notify.Message{}, err
 		}

@@ -131,11 +131,11 @@ func (e *Engine) step(ctx context.Context, tx *store.Tx, inc *store.Incident, s 
 	if inc.Status != "PENDING" || inc.EscalationStep != s {
 		return nil
 	}
-	src, err := e.Store.Source(ctx, inc.SourceID)
+	src, err := store.GetSource(ctx, tx, inc.SourceID)
 	if err != nil {
 		return err
 	}
-	policy, err := e.Store.Policy(ctx, src.EscalationPolicyID)
+	policy, err := store.GetPolicy(ctx, tx, src.EscalationPolicyID)
 	if err != nil {
 		return err
 	}

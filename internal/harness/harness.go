@@ -34,6 +34,7 @@ const (
 // Options for Start.
 type Options struct {
 	DataDir     string               // default: a new temporary folder, removed by Close
+	DatabaseURL string               // default: SQLite in DataDir; or a postgres:// URL
 	Fake        *autotasktest.Server // default: a new fake, closed by Close; pass one to keep it across restarts
 	Logger      *slog.Logger
 	Now         func() time.Time // a Clock's Now to control time; the job queue follows it too
@@ -82,8 +83,8 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if o.CalloutWait == 0 {
 		o.CalloutWait = 5 * time.Second
 	}
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, LogLevel: "info", CalloutWait: o.CalloutWait,
-		LinkTTL: 24 * time.Hour, BaseURL: o.BaseURL}
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, DatabaseURL: o.DatabaseURL, LogLevel: "info",
+		CalloutWait: o.CalloutWait, LinkTTL: 24 * time.Hour, BaseURL: o.BaseURL}
 	if o.Mailbox != nil {
 		cfg.SMTPHost, cfg.SMTPPort = o.Mailbox.HostPort()
 		cfg.SMTPTLS, cfg.SMTPFrom = "none", "ticketpager <pager@example.com>"

@@ -137,7 +137,8 @@ func rejectParse(id int64, err error) Answer {
 // journalBody is the body as the journal keeps it: credentials masked, valid
 // UTF-8, at most MaxJournalBody bytes.
 func journalBody(contentType string, body []byte) (string, bool) {
-	s := strings.ToValidUTF8(string(callout.Redact(contentType, body)), "\uFFFD")
+	// valid UTF-8 without NUL: PostgreSQL's text refuses both
+	s := strings.ReplaceAll(strings.ToValidUTF8(string(callout.Redact(contentType, body)), "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= MaxJournalBody {
 		return s, false
 	}

@@ -111,9 +111,10 @@ func nullMillis(t *time.Time) any {
 	return millis(*t)
 }
 
-// GetIncident reads one incident through q (a transaction or a pool).
+// GetIncident reads one incident through q (a transaction or a pool); in a
+// PostgreSQL transaction it locks the row, so changes to one incident queue up.
 func GetIncident(ctx context.Context, q Querier, id int64) (Incident, error) {
-	i, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = $1`, id))
+	i, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = $1`+lockRow(q), id))
 	if err != nil {
 		return Incident{}, fmt.Errorf("incident %d: %w", id, err)
 	}
@@ -128,7 +129,7 @@ func (s *Store) Incident(ctx context.Context, id int64) (Incident, error) {
 // CurrentIncident returns the incident linked to the ticket, or ErrNotFound.
 func CurrentIncident(ctx context.Context, q Querier, sourceID, ticketID int64) (Incident, error) {
 	row := q.QueryRowContext(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM ticket_links l
-		JOIN incidents i ON i.id = l.incident_id WHERE l.alert_source_id = $1 AND l.ticket_id = $2`, sourceID, ticketID)
+		JOIN incidents i ON i.id = l.incident_id WHERE l.alert_source_id = $1 AND l.ticket_id = $2`+lockRow(q), sourceID, ticketID)
 	i, err := scanIncident(row)
 	if err != nil {
 		return Incident{}, fmt.Errorf("current incident of ticket %d: %w", ticketID, err)

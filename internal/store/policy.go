@@ -82,8 +82,11 @@ func (s *Store) UpdatePolicy(ctx context.Context, p Policy) (Policy, error) {
 }
 
 // Policy reads one policy with its rules.
-func (s *Store) Policy(ctx context.Context, id int64) (Policy, error) {
-	ps, err := s.policies(ctx, `WHERE id = $1`, id)
+func (s *Store) Policy(ctx context.Context, id int64) (Policy, error) { return GetPolicy(ctx, s.read, id) }
+
+// GetPolicy reads one policy with its rules through q.
+func GetPolicy(ctx context.Context, q Querier, id int64) (Policy, error) {
+	ps, err := policies(ctx, q, `WHERE id = $1`, id)
 	if err != nil {
 		return Policy{}, err
 	}
@@ -94,10 +97,10 @@ func (s *Store) Policy(ctx context.Context, id int64) (Policy, error) {
 }
 
 // Policies lists every policy by id.
-func (s *Store) Policies(ctx context.Context) ([]Policy, error) { return s.policies(ctx, "") }
+func (s *Store) Policies(ctx context.Context) ([]Policy, error) { return policies(ctx, s.read, "") }
 
-func (s *Store) policies(ctx context.Context, where string, args ...any) ([]Policy, error) {
-	rows, err := s.read.QueryContext(ctx,
+func policies(ctx context.Context, q Querier, where string, args ...any) ([]Policy, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT id, name, repeat_count, created_at, updated_at FROM escalation_policies `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list escalation policies: %w", err)
@@ -120,7 +123,7 @@ func (s *Store) policies(ctx context.Context, where string, args ...any) ([]Poli
 		return nil, fmt.Errorf("list escalation policies: %w", err)
 	}
 	// Rules and their users, in order; few rows, so one query for all.
-	rows, err = s.read.QueryContext(ctx, `
+	rows, err = q.QueryContext(ctx, `
 		SELECT r.policy_id, r.position, r.timeout_minutes, u.user_id
 		FROM escalation_rules r LEFT JOIN escalation_rule_users u
 		  ON u.policy_id = r.policy_id AND u.rule_position = r.position

@@ -67,8 +67,12 @@ func (s *Store) UpdateSource(ctx context.Context, a AlertSource) (AlertSource, e
 }
 
 // Source reads one alert source.
-func (s *Store) Source(ctx context.Context, id int64) (AlertSource, error) {
-	a, err := scanSource(s.read.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM alert_sources WHERE id = $1`, id))
+func (s *Store) Source(ctx context.Context, id int64) (AlertSource, error) { return GetSource(ctx, s.read, id) }
+
+// GetSource reads one alert source through q. Inside a transaction, read
+// through the transaction: a second connection could wait on the pool forever.
+func GetSource(ctx context.Context, q Querier, id int64) (AlertSource, error) {
+	a, err := scanSource(q.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM alert_sources WHERE id = $1`, id))
 	if err != nil {
 		return AlertSource{}, fmt.Errorf("alert source %d: %w", id, err)
 	}

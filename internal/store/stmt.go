@@ -112,7 +112,17 @@ func (p *pool) close() error {
 // write pool. Tx.Tx is the plain *sql.Tx, for River's InsertTx.
 type Tx struct {
 	*sql.Tx
-	pool *pool
+	pool   *pool
+	driver string
+}
+
+// lockRow is the clause that locks the rows a SELECT reads until the
+// transaction ends. SQLite needs none: its write transactions run one at a time.
+func lockRow(q Querier) string {
+	if tx, ok := q.(*Tx); ok && tx.driver == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

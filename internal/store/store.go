@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -36,14 +37,30 @@ type Querier interface {
 type Store struct {
 	write  *pool
 	read   *pool
-	driver string // "sqlite"
+	driver string // SQLite or Postgres
 	path   string // the SQLite file
 }
 
-// Open connects to databaseURL: "" or a path or "sqlite:" URL means SQLite.
-// dataDir is where the default SQLite file lives.
-func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
-	path, err := sqlitePath(databaseURL, dataDir)
+// The SQL dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options say which database to open and how.
+type Options struct {
+	URL              string        // "" or a path or "sqlite:" URL: SQLite; "postgres://...": PostgreSQL
+	DataDir          string        // where the default SQLite file lives
+	MaxConns         int           // PostgreSQL pool size; default 10
+	StatementTimeout time.Duration // PostgreSQL statement_timeout; default 30s
+}
+
+// Open connects to the database o names.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if isPostgres(o.URL) {
+		return openPostgres(ctx, o)
+	}
+	path, err := sqlitePath(o.URL, o.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +83,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{write: newPool(write), read: newPool(read), driver: "sqlite", path: path}
+	s := &Store{write: newPool(write), read: newPool(read), driver: SQLite, path: path}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -74,12 +91,14 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	return s, nil
 }
 
+func isPostgres(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
 func sqlitePath(databaseURL, dataDir string) (string, error) {
 	switch {
 	case databaseURL == "":
 		return filepath.Join(dataDir, "ticketpager.db"), nil
-	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return "", errors.New("database URL: PostgreSQL is not supported yet; use a SQLite path or sqlite: URL")
 	case strings.HasPrefix(databaseURL, "sqlite:"), strings.HasPrefix(databaseURL, "file:"):
 		u, err := url.Parse(databaseURL)
 		if err != nil {
@@ -118,7 +137,7 @@ func (s *Store) Writer() Querier { return s.write }
 // Reader is the pool for reads outside a transaction.
 func (s *Store) Reader() Querier { return s.read }
 
-// Driver names the SQL dialect: "sqlite".
+// Driver names the SQL dialect: SQLite or Postgres.
 func (s *Store) Driver() string { return s.driver }
 
 // Ping checks the database answers.
@@ -141,7 +160,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, pool: s.write}
+	tx := &Tx{Tx: sqlTx, pool: s.write, driver: s.driver}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -161,9 +180,13 @@ func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") { // integrity constraint violation
+		return fmt.Errorf("%w: %s", ErrConflict, pgErr.Message)
+	}
 	msg := err.Error()
 	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "FOREIGN KEY constraint failed") ||
-		strings.Contains(msg, "constraint failed") || strings.Contains(msg, "SQLSTATE 23") {
+		strings.Contains(msg, "constraint failed") {
 		return fmt.Errorf("%w: %s", ErrConflict, msg)
 	}
 	return err

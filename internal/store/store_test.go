@@ -8,17 +8,26 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketpager/ticketpager/internal/store/storetest"
 )
 
-// OpenTest opens a migrated store on a fresh SQLite file in t's temp folder.
-func openTest(t *testing.T) *Store {
+// openTest opens a migrated store on a fresh database of backend.
+func openTest(t *testing.T, backend string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, "", t.TempDir())
+	s, err := Open(ctx, Options{URL: storetest.URL(t, backend), DataDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(ctx))
 	return s
+}
+
+// conform runs a test against every backend: the storage conformance suite.
+func conform(t *testing.T, test func(t *testing.T, s *Store)) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b, func(t *testing.T) { test(t, openTest(t, b)) })
+	}
 }
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -42,20 +51,22 @@ func TestOpenAndMigrateTwice(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	for range 2 {
-		s, err := Open(ctx, "sqlite:"+filepath.Join(dir, "x.db"), dir)
+		s, err := Open(ctx, Options{URL: "sqlite:" + filepath.Join(dir, "x.db"), DataDir: dir})
 		require.NoError(t, err)
 		require.NoError(t, s.Migrate(ctx))
 		require.NoError(t, s.Close())
 	}
-	_, err := Open(ctx, "postgres://u:pw@localhost/db", dir)
-	require.ErrorContains(t, err, "PostgreSQL is not supported yet")
-	_, err = Open(ctx, "mysql://u:pw@localhost/db", dir)
+	_, err := Open(ctx, Options{URL: "postgres://u:pw@127.0.0.1:1/db", DataDir: dir})
+	require.Error(t, err, "nothing listens on port 1")
+	require.NotContains(t, err.Error(), "pw")
+	_, err = Open(ctx, Options{URL: "mysql://u:pw@localhost/db", DataDir: dir})
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "pw")
 }
 
-func TestPolicyRulesRoundTrip(t *testing.T) {
-	s := openTest(t)
+func TestPolicyRulesRoundTrip(t *testing.T) { conform(t, testPolicyRulesRoundTrip) }
+
+func testPolicyRulesRoundTrip(t *testing.T, s *Store) {
 	ctx := context.Background()
 	u, p, a := seed(t, s)
 	require.Len(t, p.Rules, 2)
@@ -74,8 +85,9 @@ func TestPolicyRulesRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, ErrConflict)
 }
 
-func TestTicketLinkIsTheDedupGuard(t *testing.T) {
-	s := openTest(t)
+func TestTicketLinkIsTheDedupGuard(t *testing.T) { conform(t, testTicketLinkIsTheDedupGuard) }
+
+func testTicketLinkIsTheDedupGuard(t *testing.T, s *Store) {
 	ctx := context.Background()
 	_, _, a := seed(t, s)
 	var wg sync.WaitGroup
@@ -114,8 +126,9 @@ func TestTicketLinkIsTheDedupGuard(t *testing.T) {
 	require.Equal(t, list[0].ID, cur.ID)
 }
 
-func TestIncidentPaging(t *testing.T) {
-	s := openTest(t)
+func TestIncidentPaging(t *testing.T) { conform(t, testIncidentPaging) }
+
+func testIncidentPaging(t *testing.T, s *Store) {
 	ctx := context.Background()
 	_, _, a := seed(t, s)
 	for k := range 5 {
@@ -137,8 +150,9 @@ func TestIncidentPaging(t *testing.T) {
 	require.Greater(t, page[1].ID, page2[0].ID)
 }
 
-func TestCalloutJournal(t *testing.T) {
-	s := openTest(t)
+func TestCalloutJournal(t *testing.T) { conform(t, testCalloutJournal) }
+
+func testCalloutJournal(t *testing.T, s *Store) {
 	ctx := context.Background()
 	_, _, a := seed(t, s)
 	id, err := s.InsertCallout(ctx, Callout{SourceID: a.ID, ReceivedAt: t0, Method: "POST", ContentType: "application/json", Body: `{"id":1}`})

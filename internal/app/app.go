@@ -104,7 +104,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, o Options)
 	a.Sources = source.NewService(a.Store, box, cfg.PublicURL(addr), o.Now, a.Autotask.Forget)
 	a.Incidents = incident.NewService(a.Store, o.Now)
 	a.Inbound = inbound.NewProcessor(inbound.Config{Store: a.Store, Incidents: a.Incidents, Sources: a.Sources,
-		Autotask: a.Autotask, Now: o.Now, Logger: logger, Registerer: a.Registry, SyncTimeout: cfg.CalloutWait})
+		Autotask: a.Autotask, Now: o.Now, Logger: logger, Registerer: a.Registry, SyncTimeout: cfg.CalloutWait,
+		RescueAfter: cfg.CalloutRescueAfter})
 	channels, err := channels(cfg)
 	if err != nil {
 		a.Close()
@@ -164,7 +165,8 @@ func (a *App) newJobs(o Options) (*river.Client[*sql.Tx], error) {
 			rc.FetchPollInterval = 100 * time.Millisecond
 		}
 		rc.FetchCooldown = min(rc.FetchPollInterval, 100*time.Millisecond)
-		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		sweep := min(max(a.Inbound.RescueAfter/2, time.Second), time.Minute)
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweep),
 			func() (river.JobArgs, *river.InsertOpts) { return inbound.SweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	SecretKey          string        `help:"At least 32 characters; the key that encrypts secrets at rest is derived from it (default: a random key kept in the data folder)." env:"TICKETPAGER_SECRET_KEY"`
 	LogLevel           string        `help:"debug, info, warn or error." default:"info" env:"TICKETPAGER_LOG_LEVEL" enum:"debug,info,warn,error"`
 	CalloutWait        time.Duration `help:"How long a callout may wait for Autotask's API before it is answered 202 and retried in the background." default:"5s" env:"TICKETPAGER_CALLOUT_WAIT"`
+	CalloutRescueAfter time.Duration `help:"A callout left without an outcome this long (its replica died) is retried by a survivor." default:"2m" env:"TICKETPAGER_CALLOUT_RESCUE_AFTER"`
 	LinkTTL            time.Duration `help:"How long the accept and resolve links in notifications stay valid." default:"24h" env:"TICKETPAGER_LINK_TTL"`
 
 	SMTPHost     string `name:"smtp-host" help:"SMTP server for email notifications (email is off when empty)." env:"TICKETPAGER_SMTP_HOST"`
@@ -53,6 +54,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPHost != "" && c.SMTPFrom == "" {
 		return fmt.Errorf("SMTP: set TICKETPAGER_SMTP_FROM, the address notification emails come from")
+	}
+	if c.CalloutRescueAfter != 0 && (c.CalloutRescueAfter < time.Second || c.CalloutRescueAfter < c.CalloutWait) {
+		return fmt.Errorf("callout rescue after %s: must be at least 1s and at least the callout wait", c.CalloutRescueAfter)
 	}
 	if c.CalloutWait <= 0 || c.CalloutWait > time.Minute {
 		return fmt.Errorf("callout wait %s: must be more than 0 and at most 1m", c.CalloutWait)

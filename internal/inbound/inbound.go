@@ -72,6 +72,9 @@ type Config struct {
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
 	SyncTimeout time.Duration // how long a callout may wait for Autotask before it is queued; default 5s
+	// RescueAfter is how old a callout without an outcome must be before the
+	// sweep takes it for stranded (its process died); default 2m.
+	RescueAfter time.Duration
 }
 
 // Processor handles callouts.
@@ -85,6 +88,9 @@ type Processor struct {
 func NewProcessor(c Config) *Processor {
 	if c.SyncTimeout <= 0 {
 		c.SyncTimeout = 5 * time.Second
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = 2 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -109,9 +109,9 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	return err
 }
 
-// Sweep queues callouts journaled more than two minutes ago without an outcome.
+// Sweep queues callouts journaled more than RescueAfter ago without an outcome.
 func (p *Processor) Sweep(ctx context.Context) (int, error) {
-	ids, err := p.Store.StrandedCallouts(ctx, p.Now().Add(-2*time.Minute), 500)
+	ids, err := p.Store.StrandedCallouts(ctx, p.Now().Add(-p.RescueAfter), 500)
 	if err != nil {
 		return 0, err
 	}

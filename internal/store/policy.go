@@ -82,7 +82,9 @@ func (s *Store) UpdatePolicy(ctx context.Context, p Policy) (Policy, error) {
 }
 
 // Policy reads one policy with its rules.
-func (s *Store) Policy(ctx context.Context, id int64) (Policy, error) { return GetPolicy(ctx, s.read, id) }
+func (s *Store) Policy(ctx context.Context, id int64) (Policy, error) {
+	return GetPolicy(ctx, s.read, id)
+}
 
 // GetPolicy reads one policy with its rules through q.
 func GetPolicy(ctx context.Context, q Querier, id int64) (Policy, error) {

@@ -67,7 +67,9 @@ func (s *Store) UpdateSource(ctx context.Context, a AlertSource) (AlertSource, e
 }
 
 // Source reads one alert source.
-func (s *Store) Source(ctx context.Context, id int64) (AlertSource, error) { return GetSource(ctx, s.read, id) }
+func (s *Store) Source(ctx context.Context, id int64) (AlertSource, error) {
+	return GetSource(ctx, s.read, id)
+}
 
 // GetSource reads one alert source through q. Inside a transaction, read
 // through the transaction: a second connection could wait on the pool forever.

@@ -208,3 +208,35 @@ func TestReplicas(t *testing.T) {
 		t.Fatal("replica did not stop on SIGTERM")
 	}
 }
+
+// TestReadyzFollowsTheDatabase: /readyz fails while PostgreSQL refuses the
+// service's connections and recovers, without a restart, once it takes them again.
+func TestReadyzFollowsTheDatabase(t *testing.T) {
+	if !slices.Contains(storetest.Backends(t), "postgres") {
+		t.Skip("needs PostgreSQL: set " + storetest.EnvPostgres + " (CI does)")
+	}
+	dbURL := storetest.URL(t, "postgres")
+	h := start(t, harness.Options{DatabaseURL: dbURL})
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvPostgres))
+	require.NoError(t, err)
+	defer admin.Close()
+	ready := func() int {
+		resp, err := http.Get(h.URL + "/readyz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, 200, ready())
+	_, err = admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS false`)
+	require.NoError(t, err)
+	_, err = admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return ready() == http.StatusServiceUnavailable }, 20*time.Second, 100*time.Millisecond)
+	_, err = admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS true`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return ready() == 200 }, 20*time.Second, 100*time.Millisecond)
+	require.NoError(t, h.Do("GET", "/api/v1/incidents", nil, 200, nil), "the API works again too")
+}

@@ -31,6 +31,8 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured run (server, fake and clients in one process) to this file")
 	pages := flag.Int("pages", 0, "instead of the callout load: measure callout-to-first-email latency over this many new incidents")
 	rate := flag.Float64("rate", 20, "with -pages: callouts per second")
+	postgres := flag.String("postgres", "", "run on PostgreSQL: a server URL on which a throwaway database is created and dropped (default: SQLite)")
+	replicas := flag.Int("replicas", 1, "service instances on one database, callouts spread over them (PostgreSQL only)")
 	flag.Parse()
 	if *duration > 5*time.Minute || *workers < 1 || *workers > 512 || *tickets < 1 {
 		log.Fatal("loadtest: -duration at most 5m, -concurrency 1..512, -tickets at least 1")
@@ -46,12 +48,30 @@ func main() {
 		firstPages(h, mbox, *pages, *rate)
 		return
 	}
-	h, err := harness.Start(ctx, harness.Options{})
+	if *replicas > 1 && *postgres == "" {
+		log.Fatal("loadtest: -replicas needs -postgres")
+	}
+	o := harness.Options{SecretKey: "loadtest replicas share this secret key"}
+	if *postgres != "" {
+		url, drop, err := throwawayDatabase(*postgres)
+		must(err)
+		defer drop()
+		o.DatabaseURL = url
+	}
+	h, err := harness.Start(ctx, o)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer h.Close()
 	h.Fake.SetLatency(*latency)
+	all := []*harness.Harness{h}
+	for range *replicas - 1 {
+		o.Fake = h.Fake
+		r, err := harness.Start(ctx, o)
+		must(err)
+		defer r.Close()
+		all = append(all, r)
+	}
 
 	// Tickets in a realistic mix: most stay open (New / In Progress), some are parked.
 	labels := []string{"New", "New", "In Progress", "In Progress", "Waiting Customer", "Customer Note Added"}
@@ -66,7 +86,7 @@ func main() {
 		ids[i] = t.ID
 	}
 
-	run(h, ids, *workers, *warmup) // warm up: caches filled, incidents created
+	run(all, ids, *workers, *warmup) // warm up: caches filled, incidents created
 	before := h.Fake.TotalRequests()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -77,14 +97,18 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	lat, statuses, elapsed := run(h, ids, *workers, *duration)
+	lat, statuses, elapsed := run(all, ids, *workers, *duration)
 	pprof.StopCPUProfile()
 	requests := h.Fake.TotalRequests() - before
 
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Printf("callouts:              %d in %s (%d concurrent clients, %d tickets, fake latency %s)\n",
-		len(lat), elapsed.Round(time.Millisecond), *workers, *tickets, *latency)
+	backend := "SQLite"
+	if *postgres != "" {
+		backend = fmt.Sprintf("PostgreSQL, %d replica(s)", *replicas)
+	}
+	fmt.Printf("callouts:              %d in %s on %s (%d concurrent clients, %d tickets, fake latency %s)\n",
+		len(lat), elapsed.Round(time.Millisecond), backend, *workers, *tickets, *latency)
 	fmt.Printf("callouts per second:   %.0f\n", float64(len(lat))/elapsed.Seconds())
 	fmt.Printf("latency p50 / p99:     %s / %s (max %s)\n", pct(0.50).Round(10*time.Microsecond),
 		pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
@@ -95,8 +119,9 @@ func main() {
 	}
 }
 
-// run sends callouts from n clients for d and returns each latency and the count per status.
-func run(h *harness.Harness, ids []int64, n int, d time.Duration) ([]time.Duration, map[int]int, time.Duration) {
+// run sends callouts from n clients for d, spread over the replicas, and
+// returns each latency and the count per status.
+func run(replicas []*harness.Harness, ids []int64, n int, d time.Duration) ([]time.Duration, map[int]int, time.Duration) {
 	var mu sync.Mutex
 	var all []time.Duration
 	statuses := map[int]int{}
@@ -109,6 +134,7 @@ func run(h *harness.Harness, ids []int64, n int, d time.Duration) ([]time.Durati
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
+			h := replicas[w%len(replicas)]
 			var mine []time.Duration
 			local := map[int]int{}
 			for !stop.Load() {

@@ -41,6 +41,7 @@ type Options struct {
 	CalloutWait time.Duration    // default 5s
 	Mailbox     *Mailbox         // email notifications go to this SMTP server; default none (email off)
 	BaseURL     string           // TICKETPAGER_BASE_URL; default the server's address
+	SecretKey   string           // TICKETPAGER_SECRET_KEY; replicas on one database must share it
 }
 
 // Harness is a running ticketpager with a fake Autotask.
@@ -84,7 +85,7 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 		o.CalloutWait = 5 * time.Second
 	}
 	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: o.DataDir, DatabaseURL: o.DatabaseURL, LogLevel: "info",
-		CalloutWait: o.CalloutWait, LinkTTL: 24 * time.Hour, BaseURL: o.BaseURL}
+		CalloutWait: o.CalloutWait, LinkTTL: 24 * time.Hour, BaseURL: o.BaseURL, SecretKey: o.SecretKey}
 	if o.Mailbox != nil {
 		cfg.SMTPHost, cfg.SMTPPort = o.Mailbox.HostPort()
 		cfg.SMTPTLS, cfg.SMTPFrom = "none", "ticketpager <pager@example.com>"

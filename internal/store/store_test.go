@@ -173,3 +173,20 @@ func testCalloutJournal(t *testing.T, s *Store) {
 	require.NoError(t, err)
 	require.Empty(t, stranded)
 }
+
+// TestMigrationsMatch: both dialects have the same migration versions, so a
+// database can move between them and replicas agree on the schema version.
+func TestMigrationsMatch(t *testing.T) {
+	names := func(dialect string) []string {
+		entries, err := migrations.ReadDir("migrations/" + dialect)
+		require.NoError(t, err)
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	sqlite, postgres := names(SQLite), names(Postgres)
+	require.NotEmpty(t, sqlite)
+	require.Equal(t, sqlite, postgres)
+}

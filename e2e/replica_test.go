@@ -240,3 +240,62 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	require.Eventually(t, func() bool { return ready() == 200 }, 20*time.Second, 100*time.Millisecond)
 	require.NoError(t, h.Do("GET", "/api/v1/incidents", nil, 200, nil), "the API works again too")
 }
+
+// TestEscalationStepOnceAcrossReplicas: two replicas on one PostgreSQL
+// database both run job workers; when the timeout passes, rule 2 is paged
+// exactly once.
+func TestEscalationStepOnceAcrossReplicas(t *testing.T) {
+	if !slices.Contains(storetest.Backends(t), "postgres") {
+		t.Skip("needs PostgreSQL: set " + storetest.EnvPostgres + " (CI does)")
+	}
+	dbURL := storetest.URL(t, "postgres")
+	clock := harness.NewClock(t0)
+	mbox := newMailbox(t)
+	key := "two replicas share this secret key, 32+ characters"
+	p := startPaging(t, harness.Options{DatabaseURL: dbURL, SecretKey: key, Mailbox: mbox}, clock, 0, true)
+	second := start(t, harness.Options{DatabaseURL: dbURL, SecretKey: key, Mailbox: mbox, Fake: p.Fake, Now: clock.Now})
+	var incidents []int64
+	for i := range 5 {
+		id, _ := p.open(t, fmt.Sprint("Outage ", i))
+		incidents = append(incidents, id)
+	}
+	p.mails(t, 1) // Ada: one page, the rest bundled behind her throttle
+	clock.Advance(5 * time.Minute)
+	clock.Advance(2 * time.Minute) // past every throttle window: all bundles go out
+	ctx := t.Context()
+	require.Eventually(t, func() bool {
+		clock.Advance(10 * time.Second) // let throttled bundles go out
+		for _, id := range incidents {
+			notes, err := second.App.Store.IncidentNotifications(ctx, id)
+			require.NoError(t, err)
+			if len(notes) < 2 { // rule 2's step has not run yet
+				return false
+			}
+			for _, n := range notes {
+				if n.Status != "SENT" {
+					return false
+				}
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "every page sent")
+	time.Sleep(300 * time.Millisecond) // a duplicate step or delivery would show up now
+	for _, id := range incidents {
+		var escalated int
+		for _, e := range p.log(t, id) {
+			if e.Kind == "ESCALATED" && strings.Contains(e.Text, "rule 2") {
+				escalated++
+			}
+		}
+		require.Equal(t, 1, escalated, "incident %d: rule 2 paged once", id)
+		notes, err := second.App.Store.IncidentNotifications(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, notes, 2, "incident %d: one page to Ada, one to Bob", id)
+		require.Equal(t, []string{"incident.created", "incident.escalated"}, []string{notes[0].Event, notes[1].Event})
+	}
+	var items int
+	for _, m := range p.mbox.Messages() {
+		items += max(1, strings.Count(mailText(t, m), "/actions/")/4) // accept+resolve links, text and HTML parts
+	}
+	require.Equal(t, 10, items, "ten pages in all, none twice: %v", subjects(p.mbox.Messages()))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ticketpager/ticketpager/internal/app"
@@ -21,7 +22,7 @@ func (serveCmd) Run(ctx context.Context, cfg *config.Config, logger *slog.Logger
 		return err
 	}
 	defer a.Close()
-	if err := a.EnsureAdminToken(ctx, os.Stdout); err != nil {
+	if err := a.EnsureAdmin(ctx, os.Stdout); err != nil {
 		return err
 	}
 	return a.Serve(ctx)
@@ -40,7 +41,8 @@ func (migrateCmd) Run(ctx context.Context, cfg *config.Config, logger *slog.Logg
 }
 
 type tokenCreateCmd struct {
-	Name string `required:"" help:"What the token is for, e.g. 'monitoring script'."`
+	Name  string `required:"" help:"What the token is for, e.g. 'monitoring script'."`
+	Email string `help:"The user the token acts for (it carries their role); default: an operator's token with the admin role."`
 }
 
 func (c tokenCreateCmd) Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
@@ -49,11 +51,43 @@ func (c tokenCreateCmd) Run(ctx context.Context, cfg *config.Config, logger *slo
 		return err
 	}
 	defer a.Close()
-	token, err := a.CreateToken(ctx, c.Name)
+	var userID int64
+	if c.Email != "" {
+		u, err := a.Store.UserByEmail(ctx, strings.ToLower(c.Email))
+		if err != nil {
+			return fmt.Errorf("user %s: %w", c.Email, err)
+		}
+		userID = u.ID
+	}
+	token, err := a.CreateToken(ctx, c.Name, userID)
 	if err != nil {
 		return err
 	}
 	fmt.Println(token)
+	return nil
+}
+
+type userCreateCmd struct {
+	Name     string `required:"" help:"The person's name."`
+	Email    string `required:"" help:"Their email address: the sign-in name, and where email pages go."`
+	Admin    bool   `help:"Make them an admin (manages users, policies, alert sources, API tokens)."`
+	Password string `env:"TICKETPAGER_USER_PASSWORD" help:"Their password (12+ characters; better passed in the environment); default: a random one, printed once."`
+}
+
+func (c userCreateCmd) Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	a, err := app.New(ctx, *cfg, logger, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, password, err := a.CreateUser(ctx, c.Name, c.Email, c.Password, c.Admin)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("user %d created: %s <%s>, role %s\n", u.ID, u.Name, u.Email, u.Role)
+	if c.Password == "" {
+		fmt.Printf("password (shown once): %s\n", password)
+	}
 	return nil
 }
 

@@ -21,6 +21,9 @@ type cli struct {
 	Token   struct {
 		Create tokenCreateCmd `cmd:"" help:"Create an API token and print it once."`
 	} `cmd:"" help:"Manage API tokens."`
+	User struct {
+		Create userCreateCmd `cmd:"" help:"Create a user who can sign in to the web UI (--admin for an admin)."`
+	} `cmd:"" help:"Manage users."`
 	Source struct {
 		Create sourceCreateCmd `cmd:"" help:"Create an Autotask alert source and print its webhook URL."`
 		List   sourceListCmd   `cmd:"" help:"List alert sources with their webhook URLs."`

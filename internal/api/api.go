@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ticketpager/ticketpager/internal/actionlink"
+	"github.com/ticketpager/ticketpager/internal/auth"
 	"github.com/ticketpager/ticketpager/internal/autotask"
 	"github.com/ticketpager/ticketpager/internal/fault"
 	"github.com/ticketpager/ticketpager/internal/inbound"
@@ -39,6 +40,8 @@ type Server struct {
 	Inbound   *inbound.Processor
 	Autotask  *autotask.Client
 	Links     *actionlink.Signer
+	Auth      *auth.Manager
+	Web       http.Handler // the web UI, for every path the API does not own
 	Now       func() time.Time
 	Logger    *slog.Logger
 	Gatherer  prometheus.Gatherer

@@ -1,28 +1,32 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ticketpager/ticketpager/internal/auth"
 	"github.com/ticketpager/ticketpager/internal/store"
 )
 
-type actorKey struct{}
-
 // actor names who is calling, for the incident log.
 func actor(r *http.Request) string {
-	if a, ok := r.Context().Value(actorKey{}).(string); ok {
-		return a
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return p.Actor()
 	}
 	return "unknown"
 }
 
-// authenticated checks the bearer token, then runs h and writes its error.
-func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+// Who may call a route.
+const (
+	anyone    = ""
+	adminOnly = auth.RoleAdmin
+)
+
+// authenticated checks the bearer token and the role, then runs h and writes its error.
+func (s *Server) authenticated(role string, h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		token = strings.TrimSpace(token)
@@ -33,7 +37,7 @@ func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request) error)
 			return
 		}
 		// Tokens are looked up by keyed hash: only the hash is stored.
-		_, name, err := s.Store.TokenByHash(r.Context(), s.Box.LookupHash(token))
+		p, err := s.Auth.Token(r.Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ticketpager", error="invalid_token"`)
 			s.writeError(w, r, errorf(http.StatusUnauthorized, "UNAUTHORIZED", "the API token is not valid"))
@@ -43,7 +47,11 @@ func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request) error)
 			s.writeError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), actorKey{}, "API token "+strconv.Quote(name)))
+		if role == adminOnly && !p.IsAdmin() {
+			s.writeError(w, r, errorf(http.StatusForbidden, "FORBIDDEN", "this call needs an admin's token; yours belongs to a %s", strings.ToLower(p.Role)))
+			return
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -93,6 +101,11 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 			}
 			s.latency.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
 		}()
+		if s.Web != nil && !apiPath(r.URL.Path) {
+			pattern = "web"
+			s.Web.ServeHTTP(rec, r)
+			return
+		}
 		if pattern == "" {
 			s.unmatched(rec, r, h)
 			return
@@ -123,3 +136,13 @@ type headerProbe struct {
 func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(code int)        { p.status = code }
+
+// apiPath says whether the API (rather than the web UI) owns a path.
+func apiPath(p string) bool {
+	for _, prefix := range []string{"/api/", "/actions/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return p == "/healthz" || p == "/readyz" || p == "/metrics"
+}

@@ -18,34 +18,39 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /actions/{token}", s.showAction)
 	mux.HandleFunc("POST /actions/{token}", s.doAction)
 
-	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-		mux.Handle(pattern, s.authenticated(h))
+	// A route's role: anyone signed in with a token, or admins only.
+	api := func(role, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		mux.Handle(pattern, s.authenticated(role, h))
 	}
-	api("POST /api/v1/users", s.createUser)
-	api("GET /api/v1/users", s.listUsers)
-	api("GET /api/v1/users/{id}", s.getUser)
-	api("PATCH /api/v1/users/{id}", s.updateUser)
-	api("DELETE /api/v1/users/{id}", s.deleteUser)
+	api(adminOnly, "POST /api/v1/users", s.createUser)
+	api(anyone, "GET /api/v1/users", s.listUsers)
+	api(anyone, "GET /api/v1/users/{id}", s.getUser)
+	api(anyone, "PATCH /api/v1/users/{id}", s.updateUser) // a responder only themself, not their role
+	api(adminOnly, "DELETE /api/v1/users/{id}", s.deleteUser)
 
-	api("POST /api/v1/escalation-policies", s.createPolicy)
-	api("GET /api/v1/escalation-policies", s.listPolicies)
-	api("GET /api/v1/escalation-policies/{id}", s.getPolicy)
-	api("PATCH /api/v1/escalation-policies/{id}", s.updatePolicy)
-	api("DELETE /api/v1/escalation-policies/{id}", s.deletePolicy)
+	api(adminOnly, "POST /api/v1/escalation-policies", s.createPolicy)
+	api(adminOnly, "GET /api/v1/escalation-policies", s.listPolicies)
+	api(adminOnly, "GET /api/v1/escalation-policies/{id}", s.getPolicy)
+	api(adminOnly, "PATCH /api/v1/escalation-policies/{id}", s.updatePolicy)
+	api(adminOnly, "DELETE /api/v1/escalation-policies/{id}", s.deletePolicy)
 
-	api("POST /api/v1/alert-sources", s.createSource)
-	api("GET /api/v1/alert-sources", s.listSources)
-	api("GET /api/v1/alert-sources/{id}", s.getSource)
-	api("PATCH /api/v1/alert-sources/{id}", s.updateSource)
-	api("DELETE /api/v1/alert-sources/{id}", s.deleteSource)
-	api("POST /api/v1/alert-sources/{id}/rotate-key", s.rotateKey)
-	api("GET /api/v1/alert-sources/{id}/callouts", s.listCallouts)
+	api(adminOnly, "POST /api/v1/alert-sources", s.createSource)
+	api(adminOnly, "GET /api/v1/alert-sources", s.listSources)
+	api(adminOnly, "GET /api/v1/alert-sources/{id}", s.getSource)
+	api(adminOnly, "PATCH /api/v1/alert-sources/{id}", s.updateSource)
+	api(adminOnly, "DELETE /api/v1/alert-sources/{id}", s.deleteSource)
+	api(adminOnly, "POST /api/v1/alert-sources/{id}/rotate-key", s.rotateKey)
+	api(adminOnly, "GET /api/v1/alert-sources/{id}/callouts", s.listCallouts)
 
-	api("GET /api/v1/incidents", s.listIncidents)
-	api("GET /api/v1/incidents/{id}", s.getIncident)
-	api("GET /api/v1/incidents/{id}/log", s.incidentLog)
-	api("POST /api/v1/incidents/{id}/accept", s.acceptIncident)
-	api("POST /api/v1/incidents/{id}/resolve", s.resolveIncident)
+	api(adminOnly, "POST /api/v1/api-tokens", s.createToken)
+	api(adminOnly, "GET /api/v1/api-tokens", s.listTokens)
+	api(adminOnly, "DELETE /api/v1/api-tokens/{id}", s.deleteToken)
+
+	api(anyone, "GET /api/v1/incidents", s.listIncidents)
+	api(anyone, "GET /api/v1/incidents/{id}", s.getIncident)
+	api(anyone, "GET /api/v1/incidents/{id}/log", s.incidentLog)
+	api(anyone, "POST /api/v1/incidents/{id}/accept", s.acceptIncident)
+	api(anyone, "POST /api/v1/incidents/{id}/resolve", s.resolveIncident)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

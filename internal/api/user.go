@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketpager/ticketpager/internal/auth"
 	"github.com/ticketpager/ticketpager/internal/fault"
 	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/store"
@@ -17,6 +18,9 @@ type userJSON struct {
 	Name       string  `json:"name"`
 	Email      string  `json:"email"`
 	WebhookURL *string `json:"webhookUrl"`
+	Role       string  `json:"role"`
+	// HasPassword says whether the user can sign in to the web UI.
+	HasPassword bool `json:"hasPassword"`
 	// WebhookSecret is shown once, in the answer that set a new webhook URL:
 	// the receiver checks X-Ticketpager-Signature with it.
 	WebhookSecret string    `json:"webhookSecret,omitempty"`
@@ -25,13 +29,16 @@ type userJSON struct {
 }
 
 func userView(u store.User) userJSON {
-	return userJSON{ID: u.ID, Name: u.Name, Email: u.Email, WebhookURL: ptr(u.WebhookURL), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return userJSON{ID: u.ID, Name: u.Name, Email: u.Email, WebhookURL: ptr(u.WebhookURL), Role: u.Role,
+		HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 type userInput struct {
 	Name       *string `json:"name"`
 	Email      *string `json:"email"`
 	WebhookURL *string `json:"webhookUrl"` // "" removes it
+	Role       *string `json:"role"`       // ADMIN or RESPONDER; admins only
+	Password   *string `json:"password"`   // sets the web UI password; write only
 }
 
 // apply validates the set fields of in onto u. A new webhook URL gets a new
@@ -39,6 +46,20 @@ type userInput struct {
 func (s *Server) applyUser(in userInput, u *store.User) (newSecret string, err error) {
 	if err := in.apply(u); err != nil {
 		return "", err
+	}
+	if in.Role != nil {
+		if *in.Role != auth.RoleAdmin && *in.Role != auth.RoleResponder {
+			return "", fault.Invalidf("role", "must be ADMIN or RESPONDER")
+		}
+		u.Role = *in.Role
+	}
+	if in.Password != nil {
+		if err := auth.ValidatePassword(*in.Password); err != nil {
+			return "", fault.Invalidf("password", "%s", err.Error())
+		}
+		if u.PasswordHash, err = auth.HashPassword(*in.Password); err != nil {
+			return "", err
+		}
 	}
 	if in.WebhookURL == nil || *in.WebhookURL == u.WebhookURL {
 		return "", nil
@@ -143,6 +164,14 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
+	if p, _ := auth.FromContext(r.Context()); !p.IsAdmin() {
+		if p.UserID != id {
+			return errorf(http.StatusForbidden, "FORBIDDEN", "you may change only your own user; an admin changes the others")
+		}
+		if in.Role != nil {
+			return errorf(http.StatusForbidden, "FORBIDDEN", "only an admin changes roles")
+		}
+	}
 	u, err := s.Store.User(r.Context(), id)
 	if err != nil {
 		return err
@@ -154,6 +183,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	u.UpdatedAt = s.Now()
 	if u, err = s.Store.UpdateUser(r.Context(), u); err != nil {
 		return emailTaken(err)
+	}
+	if in.Password != nil { // a new password signs out the old sessions
+		if err := s.Store.DeleteUserSessions(r.Context(), u.ID); err != nil {
+			return err
+		}
 	}
 	out := userView(u)
 	out.WebhookSecret = sec

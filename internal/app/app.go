@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ticketpager/ticketpager/internal/actionlink"
 	"github.com/ticketpager/ticketpager/internal/api"
+	"github.com/ticketpager/ticketpager/internal/auth"
 	"github.com/ticketpager/ticketpager/internal/autotask"
 	"github.com/ticketpager/ticketpager/internal/config"
 	"github.com/ticketpager/ticketpager/internal/escalation"
@@ -43,6 +45,7 @@ type App struct {
 	Incidents *incident.Service
 	Inbound   *inbound.Processor
 	Engine    *escalation.Engine
+	Auth      *auth.Manager
 	Jobs      *river.Client[*sql.Tx]
 
 	listener net.Listener
@@ -114,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, o Options)
 	a.Engine = &escalation.Engine{Store: a.Store, Box: box, Channels: channels, BaseURL: cfg.PublicURL(addr),
 		Links: actionlink.NewSigner(box.SubKey("action links"), cfg.LinkTTL), Now: o.Now, Logger: logger}
 	a.Incidents.SetHooks(a.Engine)
+	a.Auth = &auth.Manager{Store: a.Store, Box: box, Now: o.Now, Secure: strings.HasPrefix(cfg.PublicURL(addr), "https://")}
 	if a.Jobs, err = a.newJobs(o); err != nil {
 		a.Close()
 		return nil, err
@@ -188,8 +192,14 @@ func (a *App) Addr() string {
 // Handler is the HTTP handler, for tests that drive it directly.
 func (a *App) Handler() http.Handler {
 	s := &api.Server{Store: a.Store, Box: a.Box, Sources: a.Sources, Incidents: a.Incidents, Inbound: a.Inbound,
-		Autotask: a.Autotask, Links: a.Engine.Links, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
-	return s.Handler(a.Registry)
+		Autotask: a.Autotask, Links: a.Engine.Links, Auth: a.Auth, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
+	// Browsers' cross-origin form posts are refused everywhere (CSRF); the
+	// webhook and API clients send no Origin or Sec-Fetch-Site and pass.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Cross-origin request refused: submit the form from ticketpager's own pages.", http.StatusForbidden)
+	}))
+	return csrf.Handler(s.Handler(a.Registry))
 }
 
 // Serve runs the job workers and the HTTP server until ctx is done, then shuts
@@ -237,33 +247,67 @@ func (a *App) Close() error {
 	return a.Store.Close()
 }
 
-// CreateToken makes a new API token and returns it; only its hash is stored.
-func (a *App) CreateToken(ctx context.Context, name string) (string, error) {
+// CreateToken makes a new API token for a user (0: the operator's, an admin)
+// and returns it; only its keyed hash is stored.
+func (a *App) CreateToken(ctx context.Context, name string, userID int64) (string, error) {
 	token := secret.NewToken("tp_")
-	if _, err := a.Store.CreateToken(ctx, name, a.Box.LookupHash(token), a.Now()); err != nil {
+	if _, err := a.Store.CreateToken(ctx, name, a.Box.LookupHash(token), userID, a.Now()); err != nil {
 		return "", err
 	}
 	return token, nil
 }
 
-// EnsureAdminToken makes sure an admin token exists: the configured one, or on a
-// database with no token at all, a new one printed once to out.
-func (a *App) EnsureAdminToken(ctx context.Context, out io.Writer) error {
+// CreateUser makes a user who can sign in; an empty password gets a random
+// one, returned so it can be shown once.
+func (a *App) CreateUser(ctx context.Context, name, email, password string, admin bool) (store.User, string, error) {
+	if password == "" {
+		password = secret.NewToken("")[:20]
+	}
+	if err := auth.ValidatePassword(password); err != nil {
+		return store.User{}, "", fmt.Errorf("password: %w", err)
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	role := auth.RoleResponder
+	if admin {
+		role = auth.RoleAdmin
+	}
+	u, err := a.Store.CreateUser(ctx, store.User{Name: name, Email: strings.ToLower(strings.TrimSpace(email)),
+		Role: role, PasswordHash: hash, CreatedAt: a.Now()})
+	return u, password, err
+}
+
+// EnsureAdmin makes sure a fresh install is not open to whoever reaches it
+// first: the configured admin token exists, and a database with no admin and
+// no token gets a first admin whose password and API token are printed once.
+func (a *App) EnsureAdmin(ctx context.Context, out io.Writer) error {
 	if t := a.Config.AdminToken; t != "" {
-		_, _, err := a.Store.TokenByHash(ctx, a.Box.LookupHash(t))
+		_, err := a.Store.TokenByHash(ctx, a.Box.LookupHash(t))
 		if errors.Is(err, store.ErrNotFound) {
-			_, err = a.Store.CreateToken(ctx, "admin (TICKETPAGER_ADMIN_TOKEN)", a.Box.LookupHash(t), a.Now())
+			_, err = a.Store.CreateToken(ctx, "admin (TICKETPAGER_ADMIN_TOKEN)", a.Box.LookupHash(t), 0, a.Now())
 		}
 		return err
 	}
-	n, err := a.Store.CountTokens(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	token, err := a.CreateToken(ctx, "admin")
+	tokens, err := a.Store.CountTokens(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nCreated the first admin API token (shown once; keep it safe):\n\n    %s\n\nUse it as: Authorization: Bearer %s\n\n", token, token)
+	admins, err := a.Store.CountAdmins(ctx)
+	if err != nil || tokens > 0 || admins > 0 {
+		return err
+	}
+	u, password, err := a.CreateUser(ctx, "Administrator", "admin@ticketpager.invalid", "", true)
+	if err != nil {
+		return err
+	}
+	token, err := a.CreateToken(ctx, "admin", u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nCreated the first admin (shown once; keep it safe, then change the email and password):\n\n"+
+		"    sign in as  %s\n    password    %s\n    API token   %s\n\nUse the token as: Authorization: Bearer %s\n\n",
+		u.Email, password, token, token)
 	return nil
 }

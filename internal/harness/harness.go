@@ -96,7 +96,7 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 		return nil, err
 	}
 	h.App, h.URL = a, "http://"+a.Addr()
-	if h.Token, err = a.CreateToken(ctx, "harness"); err != nil {
+	if h.Token, err = a.CreateToken(ctx, "harness", 0); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -149,6 +149,11 @@ func (h *Harness) setup() error {
 
 // Do calls the JSON API with the harness token, checks the status and decodes the answer into out.
 func (h *Harness) Do(method, path string, in any, wantStatus int, out any) error {
+	return h.DoAs(h.Token, method, path, in, wantStatus, out)
+}
+
+// DoAs is Do with another API token.
+func (h *Harness) DoAs(token, method, path string, in any, wantStatus int, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -161,7 +166,7 @@ func (h *Harness) Do(method, path string, in any, wantStatus int, out any) error
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+h.Token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -383,7 +383,7 @@ func TestAPIErrors(t *testing.T) {
 		{"no content type", apiReq{method: "PATCH", path: "/api/v1/users/1", body: []byte(`{"name":"Ada"}`)}, 415, "UNSUPPORTED_MEDIA_TYPE", false},
 		{"body over 1 MiB", apiReq{method: "POST", path: "/api/v1/users", contentType: "application/json", body: huge}, 413, "BODY_TOO_LARGE", false},
 		{"unknown route", apiReq{method: "GET", path: "/api/v1/nothing-here"}, 404, "NOT_FOUND", false},
-		{"unknown route without token", apiReq{method: "GET", path: "/no/such/page", noAuth: true}, 404, "NOT_FOUND", false},
+		{"unknown route without token", apiReq{method: "GET", path: "/api/v1/no/such/page", noAuth: true}, 404, "NOT_FOUND", false},
 		{"wrong method on collection", apiReq{method: "PUT", path: "/api/v1/users"}, 405, "METHOD_NOT_ALLOWED", true},
 		{"wrong method on item", apiReq{method: "POST", path: "/api/v1/incidents/1"}, 405, "METHOD_NOT_ALLOWED", true},
 		{"wrong method on action", apiReq{method: "GET", path: "/api/v1/incidents/1/accept"}, 405, "METHOD_NOT_ALLOWED", true},

@@ -30,6 +30,7 @@ import (
 	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/source"
 	"github.com/ticketpager/ticketpager/internal/store"
+	"github.com/ticketpager/ticketpager/internal/web"
 )
 
 // App is a wired ticketpager instance.
@@ -191,8 +192,20 @@ func (a *App) Addr() string {
 
 // Handler is the HTTP handler, for tests that drive it directly.
 func (a *App) Handler() http.Handler {
+	pages := &web.Server{Store: a.Store, Box: a.Box, Sources: a.Sources, Incidents: a.Incidents, Autotask: a.Autotask,
+		Auth: a.Auth, CreateToken: a.CreateToken, Now: a.Now, Logger: a.Logger}
+	webMux := http.NewServeMux()
+	pages.Routes(webMux)
+	webHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := webMux.Handler(r); pattern == "" {
+			pages.NotFound(w, r)
+			return
+		}
+		webMux.ServeHTTP(w, r)
+	})
 	s := &api.Server{Store: a.Store, Box: a.Box, Sources: a.Sources, Incidents: a.Incidents, Inbound: a.Inbound,
-		Autotask: a.Autotask, Links: a.Engine.Links, Auth: a.Auth, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry}
+		Autotask: a.Autotask, Links: a.Engine.Links, Auth: a.Auth, Now: a.Now, Logger: a.Logger, Gatherer: a.Registry,
+		Web: a.Auth.Pages(webHandler)}
 	// Browsers' cross-origin form posts are refused everywhere (CSRF); the
 	// webhook and API clients send no Origin or Sec-Fetch-Site and pass.
 	csrf := http.NewCrossOriginProtection()

@@ -38,14 +38,6 @@ type policyInput struct {
 	RepeatCount *int        `json:"repeatCount"`
 }
 
-// Limits of a policy, generous for any real rota.
-const (
-	maxRules          = 20
-	maxRuleUsers      = 50
-	maxTimeoutMinutes = 7 * 24 * 60
-	maxRepeat         = 20
-)
-
 func (in policyInput) apply(p *store.Policy) error {
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
@@ -55,23 +47,23 @@ func (in policyInput) apply(p *store.Policy) error {
 		p.Name = n
 	}
 	if in.RepeatCount != nil {
-		if *in.RepeatCount < 0 || *in.RepeatCount > maxRepeat {
-			return fault.Invalidf("repeatCount", "must be from 0 to %d", maxRepeat)
+		if *in.RepeatCount < 0 || *in.RepeatCount > store.MaxRepeat {
+			return fault.Invalidf("repeatCount", "must be from 0 to %d", store.MaxRepeat)
 		}
 		p.RepeatCount = *in.RepeatCount
 	}
 	if in.Rules != nil {
 		rules := *in.Rules
-		if len(rules) == 0 || len(rules) > maxRules {
-			return fault.Invalidf("rules", "must hold 1 to %d rules", maxRules)
+		if len(rules) == 0 || len(rules) > store.MaxRules {
+			return fault.Invalidf("rules", "must hold 1 to %d rules", store.MaxRules)
 		}
 		p.Rules = nil
 		for i, r := range rules {
-			if r.EscalationTimeoutMinutes < 1 || r.EscalationTimeoutMinutes > maxTimeoutMinutes {
-				return fault.Invalidf("rules.escalationTimeoutMinutes", "rule %d: must be from 1 to %d", i+1, maxTimeoutMinutes)
+			if r.EscalationTimeoutMinutes < 1 || r.EscalationTimeoutMinutes > store.MaxTimeoutMinutes {
+				return fault.Invalidf("rules.escalationTimeoutMinutes", "rule %d: must be from 1 to %d", i+1, store.MaxTimeoutMinutes)
 			}
-			if len(r.UserIDs) == 0 || len(r.UserIDs) > maxRuleUsers {
-				return fault.Invalidf("rules.userIds", "rule %d must name 1 to %d users", i+1, maxRuleUsers)
+			if len(r.UserIDs) == 0 || len(r.UserIDs) > store.MaxRuleUsers {
+				return fault.Invalidf("rules.userIds", "rule %d must name 1 to %d users", i+1, store.MaxRuleUsers)
 			}
 			seen := map[int64]bool{}
 			for _, id := range r.UserIDs {

@@ -160,3 +160,12 @@ func policies(ctx context.Context, q Querier, where string, args ...any) ([]Poli
 func (s *Store) DeletePolicy(ctx context.Context, id int64) error {
 	return deleteRow(ctx, s.write, "escalation_policies", id)
 }
+
+// Limits of a policy, generous for any real rota; the API and the web UI
+// validate against these.
+const (
+	MaxRules          = 20
+	MaxRuleUsers      = 50
+	MaxTimeoutMinutes = 7 * 24 * 60
+	MaxRepeat         = 20
+)

@@ -10,14 +10,6 @@ import (
 	"github.com/ticketpager/ticketpager/internal/store"
 )
 
-// Limits of a policy: the same as the JSON API's (internal/api/policy.go).
-const (
-	maxRules          = 20
-	maxRuleUsers      = 50
-	maxTimeoutMinutes = 7 * 24 * 60
-	maxRepeat         = 20
-)
-
 type policyRow struct {
 	store.Policy
 	Rules   []ruleSummary
@@ -97,7 +89,7 @@ func (s *Server) policyFormView(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	f.Users, f.MaxRules = users, maxRules
+	f.Users, f.MaxRules = users, store.MaxRules
 	for i := range f.Rules {
 		f.Rules[i].Index = i
 	}
@@ -136,7 +128,7 @@ func readPolicyForm(r *http.Request, f *policyForm) (op string) {
 	f.Name = strings.TrimSpace(r.PostFormValue("name"))
 	f.RepeatCount = strings.TrimSpace(r.PostFormValue("repeatCount"))
 	n, _ := strconv.Atoi(r.PostFormValue("rules"))
-	n = min(max(n, 0), maxRules)
+	n = min(max(n, 0), store.MaxRules)
 	for i := range n {
 		row := ruleRow{Timeout: strings.TrimSpace(r.PostFormValue(fmt.Sprintf("rule-%d-timeout", i)))}
 		for _, v := range r.PostForm[fmt.Sprintf("rule-%d-users", i)] {
@@ -149,7 +141,7 @@ func readPolicyForm(r *http.Request, f *policyForm) (op string) {
 	op = r.PostFormValue("op")
 	switch {
 	case op == "add":
-		if len(f.Rules) < maxRules {
+		if len(f.Rules) < store.MaxRules {
 			f.Rules = append(f.Rules, ruleRow{})
 		}
 	case strings.HasPrefix(op, "remove-"):
@@ -175,8 +167,8 @@ func validPolicy(f *policyForm, p *store.Policy) fieldErrors {
 	if f.RepeatCount == "" {
 		rc, err = 0, nil
 	}
-	if err != nil || rc < 0 || rc > maxRepeat {
-		errs.add("repeatCount", fmt.Sprintf("must be a whole number from 0 to %d", maxRepeat))
+	if err != nil || rc < 0 || rc > store.MaxRepeat {
+		errs.add("repeatCount", fmt.Sprintf("must be a whole number from 0 to %d", store.MaxRepeat))
 	}
 	p.RepeatCount = rc
 	var kept []ruleRow
@@ -187,17 +179,17 @@ func validPolicy(f *policyForm, p *store.Policy) fieldErrors {
 		kept = append(kept, row)
 	}
 	f.Rules = kept
-	if len(kept) == 0 || len(kept) > maxRules {
-		errs.add("rules", fmt.Sprintf("must hold 1 to %d rules", maxRules))
+	if len(kept) == 0 || len(kept) > store.MaxRules {
+		errs.add("rules", fmt.Sprintf("must hold 1 to %d rules", store.MaxRules))
 	}
 	p.Rules = nil
 	for i, row := range kept {
 		t, err := strconv.Atoi(row.Timeout)
-		if err != nil || t < 1 || t > maxTimeoutMinutes {
-			errs.add(fmt.Sprintf("rule-%d-timeout", i), fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxTimeoutMinutes))
+		if err != nil || t < 1 || t > store.MaxTimeoutMinutes {
+			errs.add(fmt.Sprintf("rule-%d-timeout", i), fmt.Sprintf("must be a whole number of minutes from 1 to %d", store.MaxTimeoutMinutes))
 		}
-		if len(row.Users) == 0 || len(row.Users) > maxRuleUsers {
-			errs.add(fmt.Sprintf("rule-%d-users", i), fmt.Sprintf("choose 1 to %d users", maxRuleUsers))
+		if len(row.Users) == 0 || len(row.Users) > store.MaxRuleUsers {
+			errs.add(fmt.Sprintf("rule-%d-users", i), fmt.Sprintf("choose 1 to %d users", store.MaxRuleUsers))
 		}
 		seen := map[int64]bool{}
 		for _, id := range row.Users {

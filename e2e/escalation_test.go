@@ -81,6 +81,18 @@ func (p *paging) open(t *testing.T, title string) (int64, autotasktest.Ticket) {
 	return a.IncidentID, tk
 }
 
+// advance moves the clock once no delivery is half done: a jump of minutes
+// would make a page being sent look abandoned, and send it again as after a crash.
+func (p *paging) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		n, err := p.App.Store.CountNotifications(t.Context(), "SENDING")
+		require.NoError(t, err)
+		return n == 0
+	}, 30*time.Second, 10*time.Millisecond, "a delivery stays half done")
+	p.clock.Advance(d)
+}
+
 // mails waits for n messages in all and returns them.
 func (p *paging) mails(t *testing.T, n int) []harness.Mail {
 	t.Helper()
@@ -205,9 +217,9 @@ func TestEscalationAcceptByMailLink(t *testing.T) {
 	require.Equal(t, 1, *inc.EscalationRule)
 	require.True(t, inc.NextEscalationAt.Equal(t0.Add(5*time.Minute)), "%v", inc.NextEscalationAt)
 
-	p.clock.Advance(4 * time.Minute)
+	p.advance(t, 4*time.Minute)
 	p.quiet(t, 1)
-	p.clock.Advance(time.Minute)
+	p.advance(t, time.Minute)
 	msgs = p.mails(t, 2)
 	require.Equal(t, []string{"bob@example.com"}, msgs[1].To)
 	require.Contains(t, msgs[1].Subject, "escalated")
@@ -227,8 +239,8 @@ func TestEscalationAcceptByMailLink(t *testing.T) {
 	require.Equal(t, http.StatusConflict, code)
 	require.Contains(t, body, "already used")
 
-	p.clock.Advance(time.Minute) // Bob was paged a moment ago: the throttle holds his next message a minute
-	msgs = p.mails(t, 4)         // both paged users hear it was accepted
+	p.advance(t, time.Minute) // Bob was paged a moment ago: the throttle holds his next message a minute
+	msgs = p.mails(t, 4)      // both paged users hear it was accepted
 	var accepted []string
 	for _, m := range msgs[2:] {
 		require.Contains(t, m.Subject, "accepted")
@@ -236,7 +248,7 @@ func TestEscalationAcceptByMailLink(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"ada@example.com", "bob@example.com"}, accepted)
 
-	p.clock.Advance(time.Hour)
+	p.advance(t, time.Hour)
 	p.quiet(t, 4)
 	log := p.log(t, id)
 	var actor string
@@ -258,11 +270,11 @@ func TestTicketInProgressStopsEscalation(t *testing.T) {
 	code, a := callout(t, p.Harness, tk.ID)
 	require.Equal(t, 200, code)
 	require.Equal(t, "ACCEPTED", a.Action)
-	p.clock.Advance(time.Minute) // past Ada's throttle window
+	p.advance(t, time.Minute) // past Ada's throttle window
 	msgs := p.mails(t, 2)
 	require.Equal(t, []string{"ada@example.com"}, msgs[1].To)
 	require.Contains(t, msgs[1].Subject, "accepted")
-	p.clock.Advance(30 * time.Minute)
+	p.advance(t, 30*time.Minute)
 	p.quiet(t, 2)
 	require.NotContains(t, subjects(p.mbox.Messages()), "bob@example.com")
 	require.Contains(t, kinds(p.log(t, id)), "ESCALATION_STOPPED")
@@ -273,13 +285,13 @@ func TestRepeatCountExhausted(t *testing.T) {
 	p := startPaging(t, harness.Options{}, nil, 1, false)
 	id, _ := p.open(t, "Disk full")
 	p.mails(t, 1)
-	p.clock.Advance(5 * time.Minute)
+	p.advance(t, 5*time.Minute)
 	msgs := p.mails(t, 2)
 	require.Contains(t, msgs[1].Subject, "escalated")
-	p.clock.Advance(5 * time.Minute)
+	p.advance(t, 5*time.Minute)
 	end := p.waitLog(t, id, "ESCALATION_ENDED")
 	require.Contains(t, end.Text, "2 round(s)")
-	p.clock.Advance(time.Hour)
+	p.advance(t, time.Hour)
 	p.quiet(t, 2)
 	require.Equal(t, "PENDING", incidentStatus(t, p, id))
 }
@@ -293,7 +305,7 @@ func TestSMTPDownThenBack(t *testing.T) {
 	require.Contains(t, retry.Text, "Ada Lovelace")
 	require.NoError(t, p.mbox.Start())
 	for range 10 { // the retry backs off in job-queue time: move the clock past it
-		p.clock.Advance(10 * time.Second)
+		p.advance(t, 10*time.Second)
 		if len(p.mbox.Messages()) > 0 {
 			break
 		}
@@ -302,7 +314,7 @@ func TestSMTPDownThenBack(t *testing.T) {
 	msgs := p.mails(t, 1)
 	require.Contains(t, msgs[0].Subject, "created")
 	p.waitLog(t, id, "NOTIFIED")
-	p.clock.Advance(2 * time.Minute)
+	p.advance(t, 2*time.Minute)
 	p.quiet(t, 1)
 }
 
@@ -320,10 +332,10 @@ func TestRestartMidEscalation(t *testing.T) {
 	require.NoError(t, p1.Close())
 
 	p2 := startPaging(t, harness.Options{DataDir: dir, Fake: fake, Mailbox: mbox}, clock, 0, true)
-	p2.clock.Advance(5 * time.Minute)
+	p2.advance(t, 5*time.Minute)
 	msgs := p2.mails(t, 2)
 	require.Equal(t, []string{"bob@example.com"}, msgs[1].To, "%v", subjects(msgs))
-	p2.clock.Advance(time.Hour)
+	p2.advance(t, time.Hour)
 	p2.waitLog(t, id, "ESCALATION_ENDED")
 	p2.quiet(t, 2)
 }
@@ -336,7 +348,7 @@ func TestThrottleBundles(t *testing.T) {
 	p.open(t, "Second")
 	p.open(t, "Third")
 	p.quiet(t, 1)
-	p.clock.Advance(61 * time.Second)
+	p.advance(t, 61*time.Second)
 	msgs := p.mails(t, 2)
 	require.Contains(t, msgs[1].Subject, "2 incident updates")
 	text := mailText(t, msgs[1])
@@ -411,7 +423,7 @@ func TestActionLinkTampering(t *testing.T) {
 		require.Equal(t, http.StatusGone, code, name)
 		require.Contains(t, body, "Nothing was changed", name)
 	}
-	p.clock.Advance(25 * time.Hour)
+	p.advance(t, 25*time.Hour)
 	code, body := page(t, "POST", resolve)
 	require.Equal(t, http.StatusGone, code)
 	require.Contains(t, body, "expired")

@@ -260,6 +260,10 @@ func TestEscalationStepOnceAcrossReplicas(t *testing.T) {
 		incidents = append(incidents, id)
 	}
 	p.mails(t, 1) // Ada: one page, the rest bundled behind her throttle
+	// The clock jumps minutes at once: let the first delivery record itself
+	// before, or its row would look abandoned (SENDING for over 5 minutes)
+	// and be sent again, as after a crash.
+	p.waitLog(t, incidents[0], "NOTIFIED")
 	clock.Advance(5 * time.Minute)
 	clock.Advance(2 * time.Minute) // past every throttle window: all bundles go out
 	ctx := t.Context()

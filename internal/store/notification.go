@@ -207,3 +207,12 @@ func UsersByID(ctx context.Context, q Querier, ids []int64) (map[int64]User, err
 	}
 	return out, nil
 }
+
+// CountNotifications says how many notifications have a status.
+func (s *Store) CountNotifications(ctx context.Context, status string) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE status = $1`, status).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count notifications: %w", err)
+	}
+	return n, nil
+}

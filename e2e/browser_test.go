@@ -347,7 +347,7 @@ func TestBrowserFlow(t *testing.T) {
 	}
 	require.Contains(t, kinds, "CREATED", "log %+v", entries)
 	require.Contains(t, kinds, "ACCEPTED", "log %+v", entries)
-	require.Contains(t, kinds["ACCEPTED"], "(by Grace Hopper)")
+	require.Contains(t, kinds["ACCEPTED"], "Accepted by Grace Hopper")
 	b.shot("incident")
 
 	// The source's callout journal shows the callout and what it did.

@@ -2,14 +2,12 @@ package api
 
 import (
 	"net/http"
-	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/ticketpager/ticketpager/internal/account"
 	"github.com/ticketpager/ticketpager/internal/auth"
 	"github.com/ticketpager/ticketpager/internal/fault"
-	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/store"
 )
 
@@ -61,38 +59,29 @@ func (s *Server) applyUser(in userInput, u *store.User) (newSecret string, err e
 			return "", err
 		}
 	}
-	if in.WebhookURL == nil || *in.WebhookURL == u.WebhookURL {
-		return "", nil
+	if in.WebhookURL != nil {
+		if newSecret, err = account.SetWebhook(s.Box, u, *in.WebhookURL); err != nil {
+			return "", fault.Invalidf("webhookUrl", "%s", err.Error())
+		}
 	}
-	v := strings.TrimSpace(*in.WebhookURL)
-	if v == "" {
-		u.WebhookURL, u.WebhookSecretSealed = "", ""
-		return "", nil
-	}
-	wu, perr := url.Parse(v)
-	if perr != nil || (wu.Scheme != "https" && wu.Scheme != "http") || wu.Host == "" || wu.User != nil || len(v) > 2000 {
-		return "", fault.Invalidf("webhookUrl", "must be an http or https URL without credentials, e.g. https://chat.example.com/hooks/pager")
-	}
-	newSecret = secret.NewToken("whsec_")
-	u.WebhookURL, u.WebhookSecretSealed = v, s.Box.Seal(newSecret)
 	return newSecret, nil
 }
 
 // apply validates name and email onto u.
 func (in userInput) apply(u *store.User) error {
 	if in.Name != nil {
-		n := strings.TrimSpace(*in.Name)
-		if n == "" || len(n) > 200 {
-			return fault.Invalidf("name", "must be 1 to 200 characters")
+		name, err := account.Name(*in.Name)
+		if err != nil {
+			return fault.Invalidf("name", "%s", err.Error())
 		}
-		u.Name = n
+		u.Name = name
 	}
 	if in.Email != nil {
-		addr, err := mail.ParseAddress(strings.TrimSpace(*in.Email))
-		if err != nil || addr.Name != "" || len(addr.Address) > 320 {
-			return fault.Invalidf("email", "must be an email address like ada@example.com")
+		email, err := account.Email(*in.Email)
+		if err != nil {
+			return fault.Invalidf("email", "%s", err.Error())
 		}
-		u.Email = strings.ToLower(addr.Address)
+		u.Email = email
 	}
 	return nil
 }

@@ -3,13 +3,11 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/mail"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/ticketpager/ticketpager/internal/account"
 	"github.com/ticketpager/ticketpager/internal/auth"
-	"github.com/ticketpager/ticketpager/internal/secret"
 	"github.com/ticketpager/ticketpager/internal/store"
 )
 
@@ -83,15 +81,15 @@ func (s *Server) applyUserForm(r *http.Request, f *userForm, u *store.User, role
 	f.Name = strings.TrimSpace(r.PostFormValue("name"))
 	f.Email = strings.TrimSpace(r.PostFormValue("email"))
 	f.WebhookURL = strings.TrimSpace(r.PostFormValue("webhookUrl"))
-	if f.Name == "" || len(f.Name) > 200 {
-		errs.add("name", "must be 1 to 200 characters")
-	}
-	u.Name = f.Name
-	addr, perr := mail.ParseAddress(f.Email)
-	if perr != nil || addr.Name != "" || len(addr.Address) > 320 {
-		errs.add("email", "must be an email address like ada@example.com")
+	if name, err := account.Name(f.Name); err != nil {
+		errs.add("name", err.Error())
 	} else {
-		u.Email = strings.ToLower(addr.Address)
+		u.Name = name
+	}
+	if email, err := account.Email(f.Email); err != nil {
+		errs.add("email", err.Error())
+	} else {
+		u.Email = email
 	}
 	if roleEditable {
 		f.Role = r.PostFormValue("role")
@@ -109,16 +107,9 @@ func (s *Server) applyUserForm(r *http.Request, f *userForm, u *store.User, role
 			}
 		}
 	}
-	if f.WebhookURL != u.WebhookURL {
-		switch wu, perr := url.Parse(f.WebhookURL); {
-		case f.WebhookURL == "":
-			u.WebhookURL, u.WebhookSecretSealed = "", ""
-		case perr != nil || (wu.Scheme != "https" && wu.Scheme != "http") || wu.Host == "" || wu.User != nil || len(f.WebhookURL) > 2000:
-			errs.add("webhookUrl", "must be an http or https URL without credentials, e.g. https://chat.example.com/hooks/pager")
-		default:
-			newSecret = secret.NewToken("whsec_")
-			u.WebhookURL, u.WebhookSecretSealed = f.WebhookURL, s.Box.Seal(newSecret)
-		}
+	if newSecret, err = account.SetWebhook(s.Box, u, f.WebhookURL); err != nil {
+		errs.add("webhookUrl", err.Error())
+		err = nil
 	}
 	return newSecret, errs, nil
 }

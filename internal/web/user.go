@@ -217,18 +217,28 @@ func (s *Server) userSaved(w http.ResponseWriter, r *http.Request, u store.User,
 	return nil
 }
 
-func (s *Server) confirmDeleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
+// userToDelete reads the user of a delete request and its confirmation page;
+// own says the admin is asking to delete themself, which is refused.
+func (s *Server) userToDelete(r *http.Request) (id int64, d confirmData, own bool, err error) {
+	if id, err = pathID(r); err != nil {
+		return 0, d, false, err
 	}
 	u, err := s.Store.User(r.Context(), id)
 	if err != nil {
-		return err
+		return 0, d, false, err
 	}
-	d := userConfirm(u)
+	d = userConfirm(u)
 	if p, _ := principalFrom(r.Context()); p.UserID == id {
 		d.Problem = "You cannot delete your own account. Another admin can."
+		own = true
+	}
+	return id, d, own, nil
+}
+
+func (s *Server) confirmDeleteUser(w http.ResponseWriter, r *http.Request) error {
+	_, d, _, err := s.userToDelete(r)
+	if err != nil {
+		return err
 	}
 	s.render(w, r, http.StatusOK, "confirm", d.Heading, "users", d)
 	return nil
@@ -241,17 +251,11 @@ func userConfirm(u store.User) confirmData {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, d, own, err := s.userToDelete(r)
 	if err != nil {
 		return err
 	}
-	u, err := s.Store.User(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	d := userConfirm(u)
-	if p, _ := principalFrom(r.Context()); p.UserID == id {
-		d.Problem = "You cannot delete your own account. Another admin can."
+	if own {
 		s.render(w, r, http.StatusConflict, "confirm", d.Heading, "users", d)
 		return nil
 	}

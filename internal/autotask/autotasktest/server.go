@@ -579,14 +579,16 @@ func (s *Server) serveZone(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"zoneName": "Fake Zone " + strconv.Itoa(gen+1), "url": u, "webUrl": s.ts.URL + "/", "ci": 1})
 }
 
-func (s *Server) serveTicket(w http.ResponseWriter, arg string) {
+// serveItem answers GET {entity}/{id} as Autotask does: {"item": ...}, a 404
+// (or {"item": null}, see SetNullForMissing) for an unknown id, 400 for a bad one.
+func (s *Server) serveItem(w http.ResponseWriter, arg, entity string, find func(id int64) (any, bool)) {
 	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil {
 		writeErrors(w, http.StatusBadRequest, "The request is invalid.")
 		return
 	}
 	s.mu.RLock()
-	t, ok := s.tickets[id]
+	item, ok := find(id)
 	null := s.nullForMissing
 	s.mu.RUnlock()
 	if !ok {
@@ -594,10 +596,17 @@ func (s *Server) serveTicket(w http.ResponseWriter, arg string) {
 			writeJSON(w, http.StatusOK, map[string]any{"item": nil})
 			return
 		}
-		writeErrors(w, http.StatusNotFound, fmt.Sprintf("Ticket %d not found", id))
+		writeErrors(w, http.StatusNotFound, fmt.Sprintf("%s %d not found", entity, id))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"item": ticketJSON(t)})
+	writeJSON(w, http.StatusOK, map[string]any{"item": item})
+}
+
+func (s *Server) serveTicket(w http.ResponseWriter, arg string) {
+	s.serveItem(w, arg, "Ticket", func(id int64) (any, bool) {
+		t, ok := s.tickets[id]
+		return ticketJSON(t), ok
+	})
 }
 
 type filterExpr struct {
@@ -762,24 +771,10 @@ func (s *Server) serveFields(w http.ResponseWriter) {
 }
 
 func (s *Server) serveCompany(w http.ResponseWriter, arg string) {
-	id, err := strconv.ParseInt(arg, 10, 64)
-	if err != nil {
-		writeErrors(w, http.StatusBadRequest, "The request is invalid.")
-		return
-	}
-	s.mu.RLock()
-	name, ok := s.companies[id]
-	null := s.nullForMissing
-	s.mu.RUnlock()
-	if !ok {
-		if null {
-			writeJSON(w, http.StatusOK, map[string]any{"item": nil})
-			return
-		}
-		writeErrors(w, http.StatusNotFound, fmt.Sprintf("Company %d not found", id))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"item": map[string]any{"id": id, "companyName": name, "companyType": 1, "isActive": true}})
+	s.serveItem(w, arg, "Company", func(id int64) (any, bool) {
+		name, ok := s.companies[id]
+		return map[string]any{"id": id, "companyName": name, "companyType": 1, "isActive": true}, ok
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -447,3 +447,32 @@ func TestStepRunsOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, notes, 1)
 }
+
+// TestAbandonedDeliveryIsSentAgain: a page whose sender died mid-send (its
+// notification left SENDING) is taken over once it is 5 minutes old: a page
+// is sent at least once, never silently dropped.
+func TestAbandonedDeliveryIsSentAgain(t *testing.T) {
+	p := startPaging(t, harness.Options{}, nil, 0, false)
+	id, _ := p.open(t, "Half sent")
+	p.mails(t, 1)
+	p.waitLog(t, id, "NOTIFIED")
+	notes, err := p.App.Store.IncidentNotifications(t.Context(), id)
+	require.NoError(t, err)
+	require.Len(t, notes, 1)
+	// What a replica killed between claiming and recording leaves behind.
+	_, err = p.App.Store.DB().Exec(`UPDATE notifications SET status = 'SENDING', claimed_at = $1, sent_at = NULL WHERE id = $2`,
+		t0.UnixMilli(), notes[0].ID)
+	require.NoError(t, err)
+
+	p.clock.Advance(4 * time.Minute) // not abandoned yet
+	require.NoError(t, p.App.Engine.Deliver(t.Context(), notes[0].ID))
+	p.quiet(t, 1)
+
+	p.clock.Advance(2 * time.Minute)
+	require.NoError(t, p.App.Engine.Deliver(t.Context(), notes[0].ID))
+	msgs := p.mails(t, 2)
+	require.Equal(t, msgs[0].Subject, msgs[1].Subject)
+	notes, err = p.App.Store.IncidentNotifications(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, "SENT", notes[0].Status)
+}
